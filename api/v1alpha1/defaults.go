@@ -1,0 +1,108 @@
+package v1alpha1
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// KindTenantDefaults is the kind of the optional defaults.yaml at the root of a tenants repo.
+const KindTenantDefaults = "TenantDefaults"
+
+// TenantDefaults is the optional defaults.yaml of a tenants repo: platform-wide defaults
+// and limits that apply to every tenant.
+type TenantDefaults struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              DefaultsSpec `json:"spec"`
+}
+
+// DefaultsSpec holds the platform-wide defaults and limits.
+type DefaultsSpec struct {
+	// Defaults fill the fields a tenant leaves empty: quota and limits per key (the tenant's
+	// value wins), network.isolation, kubernetesVersion, persistence, deletionPolicy,
+	// drift.mode and expose.type. Other fields cannot be defaulted.
+	Defaults TenantSpec `json:"defaults,omitempty"`
+	// MaxQuota caps each tenant's quota per key: a tenant asking for more is invalid.
+	MaxQuota corev1.ResourceList `json:"maxQuota,omitempty"`
+	// RequiredPolicies are added to every tenant that does not already list the same
+	// template: a tenant cannot drop them.
+	RequiredPolicies []Policy `json:"requiredPolicies,omitempty"`
+	// MaxTenantDeletions caps how many tenants one sync may delete (a guard against an
+	// accidental mass removal of tenant files); nil means no limit.
+	MaxTenantDeletions *int `json:"maxTenantDeletions,omitempty"`
+}
+
+// SupportedKubernetesVersions maps each supported minor version ("1.37") of the virtual
+// control plane to the full version tenantry pins for it.
+var SupportedKubernetesVersions = map[string]string{
+	"1.37": "v1.37.2",
+	"1.36": "v1.36.3",
+}
+
+// Errors returned by ResolveKubernetesVersion, for errors.Is.
+var (
+	ErrInvalidKubernetesVersion     = errors.New("invalid Kubernetes version")
+	ErrUnsupportedKubernetesVersion = errors.New("unsupported Kubernetes version")
+)
+
+var kubernetesVersionPattern = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$`)
+
+// ResolveKubernetesVersion returns the full pinned version ("v1.37.2") for a tenant's
+// kubernetesVersion, written "1.37", "v1.37", "1.37.2" or "v1.37.2". Only the minor
+// version matters: tenantry picks the patch release it pins for that minor.
+func ResolveKubernetesVersion(v string) (string, error) {
+	m := kubernetesVersionPattern.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("%w %q (want a version like 1.37, v1.37 or v1.37.2)", ErrInvalidKubernetesVersion, v)
+	}
+	full, ok := SupportedKubernetesVersions[m[1]+"."+m[2]]
+	if !ok {
+		return "", fmt.Errorf("%w %q (supported: %s)", ErrUnsupportedKubernetesVersion, v,
+			strings.Join(SupportedKubernetesMinors(), ", "))
+	}
+	return full, nil
+}
+
+// SupportedKubernetesMinors returns the supported minor versions, oldest first.
+func SupportedKubernetesMinors() []string {
+	minors := make([]string, 0, len(SupportedKubernetesVersions))
+	for minor := range SupportedKubernetesVersions {
+		minors = append(minors, minor)
+	}
+	slices.SortFunc(minors, compareMinors)
+	return minors
+}
+
+// NewestKubernetesVersion returns the full pinned version of the newest supported minor,
+// the default for tenants that do not choose one.
+func NewestKubernetesVersion() string {
+	minors := SupportedKubernetesMinors()
+	if len(minors) == 0 {
+		return ""
+	}
+	return SupportedKubernetesVersions[minors[len(minors)-1]]
+}
+
+// compareMinors orders "major.minor" strings numerically, so that 1.100 sorts after 1.99.
+func compareMinors(a, b string) int {
+	am, an := splitMinor(a)
+	bm, bn := splitMinor(b)
+	if am != bm {
+		return am - bm
+	}
+	return an - bn
+}
+
+func splitMinor(s string) (major, minor int) {
+	ma, mi, _ := strings.Cut(s, ".")
+	major, _ = strconv.Atoi(ma)
+	minor, _ = strconv.Atoi(mi)
+	return major, minor
+}

@@ -1,0 +1,220 @@
+// Package v1alpha1 defines the Tenant kind (tenantry.dev/v1alpha1): the tenant file format and the host-side mirror.
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Group, Version and Kind of the Tenant type.
+const (
+	Group      = "tenantry.dev"
+	Version    = "v1alpha1"
+	Kind       = "Tenant"
+	APIVersion = Group + "/" + Version
+)
+
+// Tenant is one tenant: a file tenants/<name>.yaml in the tenants repo, mirrored in
+// the host cluster as a cluster-scoped Tenant object.
+type Tenant struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              TenantSpec   `json:"spec"`
+	Status            TenantStatus `json:"status,omitempty"`
+}
+
+// TenantSpec is what a tenant file declares.
+type TenantSpec struct {
+	// Namespace is the host namespace; "tenant-<name>" when empty.
+	Namespace string `json:"namespace,omitempty"`
+	// Owners become cluster-admin inside the tenant's virtual cluster.
+	Owners []Subject `json:"owners,omitempty"`
+	// KubernetesVersion of the virtual control plane, e.g. "v1.37" or "1.36".
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// Quota holds ResourceQuota hard limits: compute (cpu, memory, requests.*, limits.*)
+	// and object counts (pods, services, count/deployments.apps, ...).
+	Quota corev1.ResourceList `json:"quota,omitempty"`
+	// Limits holds the LimitRange for containers.
+	Limits *Limits `json:"limits,omitempty"`
+	// Network configures isolation.
+	Network Network `json:"network,omitempty"`
+	// Policies are Gatekeeper constraints scoped to the tenant's namespace.
+	Policies []Policy `json:"policies,omitempty"`
+	// Sync chooses which optional kinds the virtual cluster syncs.
+	Sync Sync `json:"sync,omitempty"`
+	// Expose says how the tenant's API server is reached.
+	Expose Expose `json:"expose,omitempty"`
+	// Persistence sizes the virtual control plane's data volume.
+	Persistence Persistence `json:"persistence,omitempty"`
+	// Paused stops reconciling the tenant (nothing is applied, pruned or corrected).
+	Paused bool `json:"paused,omitempty"`
+	// DeletionPolicy decides what happens when the tenant file is removed: Retain (default) or Delete.
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// Drift chooses whether drift is corrected or only reported.
+	Drift Drift `json:"drift,omitempty"`
+}
+
+// Subject is a user or group.
+type Subject struct {
+	// Kind is User or Group.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Limits are LimitRange values for containers.
+type Limits struct {
+	Default        corev1.ResourceList `json:"default,omitempty"`
+	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
+	Max            corev1.ResourceList `json:"max,omitempty"`
+	Min            corev1.ResourceList `json:"min,omitempty"`
+}
+
+// Network configures network isolation.
+type Network struct {
+	// Isolation is Isolated (default: deny traffic from other namespaces, allow DNS and
+	// the tenant's own API server) or None.
+	Isolation Isolation `json:"isolation,omitempty"`
+	// AllowFromNamespaces lists host namespaces (by name) allowed to reach the tenant.
+	AllowFromNamespaces []string `json:"allowFromNamespaces,omitempty"`
+}
+
+// Isolation is a network isolation mode.
+type Isolation string
+
+// Isolation modes.
+const (
+	IsolationIsolated Isolation = "Isolated"
+	IsolationNone     Isolation = "None"
+)
+
+// Policy names a ConstraintTemplate and its parameters.
+type Policy struct {
+	// Template is the ConstraintTemplate's kind, e.g. K8sBlockNodePort.
+	Template string `json:"template"`
+	// Parameters are passed to the constraint's spec.parameters.
+	Parameters *apiextensionsv1.JSON `json:"parameters,omitempty"`
+	// EnforcementAction is deny (default), warn or dryrun.
+	EnforcementAction string `json:"enforcementAction,omitempty"`
+}
+
+// Sync chooses the optional kinds synced between virtual and host.
+type Sync struct {
+	Ingresses          bool      `json:"ingresses,omitempty"`
+	NetworkPolicies    bool      `json:"networkPolicies,omitempty"`
+	HostStorageClasses bool      `json:"hostStorageClasses,omitempty"`
+	Nodes              SyncNodes `json:"nodes,omitempty"`
+}
+
+// SyncNodes syncs real nodes matching a selector instead of fake nodes.
+type SyncNodes struct {
+	Enabled      bool              `json:"enabled,omitempty"`
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+}
+
+// Expose says how the tenant's API server is reached.
+type Expose struct {
+	// Type is ClusterIP (default), NodePort, LoadBalancer or Ingress.
+	Type string `json:"type,omitempty"`
+	// Host is the ingress host, required for Ingress.
+	Host string `json:"host,omitempty"`
+	// IngressClassName for Ingress.
+	IngressClassName string `json:"ingressClassName,omitempty"`
+}
+
+// Persistence sizes the data volume.
+type Persistence struct {
+	Size             *resource.Quantity `json:"size,omitempty"`
+	StorageClassName string             `json:"storageClassName,omitempty"`
+}
+
+// DeletionPolicy decides what happens when a tenant file is removed.
+type DeletionPolicy string
+
+// Deletion policies.
+const (
+	DeletionRetain DeletionPolicy = "Retain"
+	DeletionDelete DeletionPolicy = "Delete"
+)
+
+// Drift configures drift handling.
+type Drift struct {
+	// Mode is Correct (default) or DetectOnly.
+	Mode DriftMode `json:"mode,omitempty"`
+}
+
+// DriftMode is how drift is handled.
+type DriftMode string
+
+// Drift modes.
+const (
+	DriftCorrect    DriftMode = "Correct"
+	DriftDetectOnly DriftMode = "DetectOnly"
+)
+
+// TenantStatus is written by the agent on the host Tenant object.
+type TenantStatus struct {
+	ObservedGeneration    int64              `json:"observedGeneration,omitempty"`
+	Conditions            []metav1.Condition `json:"conditions,omitempty"`
+	LastAppliedRevision   string             `json:"lastAppliedRevision,omitempty"`
+	LastAttemptedRevision string             `json:"lastAttemptedRevision,omitempty"`
+	// ContentRevision is the revision at which the tenant's rendered objects last changed;
+	// it is the revision stamped on the objects, so unrelated commits rewrite nothing.
+	ContentRevision string `json:"contentRevision,omitempty"`
+	// ContentDigest is a digest of the rendered objects at ContentRevision.
+	ContentDigest string `json:"contentDigest,omitempty"`
+	// SourcePath is the tenant file's path in the repo.
+	SourcePath string `json:"sourcePath,omitempty"`
+	// Inventory lists the applied objects, for pruning.
+	Inventory []ObjectRef `json:"inventory,omitempty"`
+	// LastDrift is the last drift seen, if any.
+	LastDrift *DriftRecord `json:"lastDrift,omitempty"`
+}
+
+// ObjectRef identifies one applied object, in Flux's inventory format
+// "<namespace>_<name>_<group>_<kind>" plus its version.
+type ObjectRef struct {
+	ID      string `json:"id"`
+	Version string `json:"v"`
+}
+
+// DriftRecord is a drift seen on the live objects.
+type DriftRecord struct {
+	Time metav1.Time `json:"time"`
+	// Summary is a one-line description, shown by kubectl get tenants.
+	Summary   string        `json:"summary"`
+	Revision  string        `json:"revision,omitempty"`
+	Objects   []DriftObject `json:"objects"`
+	Corrected bool          `json:"corrected"`
+}
+
+// DriftObject is one drifted object and its drifted field paths.
+type DriftObject struct {
+	Object string   `json:"object"`
+	Fields []string `json:"fields,omitempty"`
+}
+
+// Condition types and reasons on a Tenant, following kstatus.
+const (
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+
+	ReasonSucceeded      = "ReconciliationSucceeded"
+	ReasonProgressing    = "Progressing"
+	ReasonInvalid        = "InvalidTenantFile"
+	ReasonApplyFailed    = "ApplyFailed"
+	ReasonHealthFailed   = "HealthCheckFailed"
+	ReasonPaused         = "Paused"
+	ReasonDriftCorrected = "DriftCorrected"
+	ReasonDriftDetected  = "DriftDetected"
+)
+
+// HostNamespace returns the tenant's host namespace.
+func (t *Tenant) HostNamespace() string {
+	if t.Spec.Namespace != "" {
+		return t.Spec.Namespace
+	}
+	return "tenant-" + t.Name
+}

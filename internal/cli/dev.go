@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/tenantry/tenantry/internal/localrepo"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/source"
+	"github.com/tenantry/tenantry/test/cluster"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// DevOptions configures `tenantry dev`.
+type DevOptions struct {
+	Tenants       string
+	Gatekeeper    bool
+	Once          bool
+	Timeout       time.Duration
+	Interval      time.Duration
+	DriftInterval time.Duration
+}
+
+func newDevCommand() *cobra.Command {
+	o := DevOptions{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Start a local host control plane, serve a tenants dir as a Git repo, and run the agent on it",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx = logr.NewContext(ctx, newLogger(cmd.ErrOrStderr(), true).V(1))
+			return RunDev(ctx, cmd.OutOrStdout(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Tenants, "tenants", "tenants-example", "tenants repo directory to serve")
+	cmd.Flags().BoolVar(&o.Gatekeeper, "gatekeeper", false, "also run OPA Gatekeeper as the validating webhook")
+	cmd.Flags().BoolVar(&o.Once, "once", false, "exit 0 once every tenant is Ready (non-zero on timeout)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "with --once, how long to wait")
+	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "Git poll interval")
+	cmd.Flags().DurationVar(&o.DriftInterval, "drift-interval", 30*time.Second, "drift check interval")
+	return cmd
+}
+
+// RunDev runs the local development environment until ctx ends (or, with Once, until
+// every tenant is Ready).
+func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
+	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: o.Gatekeeper})
+	if err != nil {
+		return fmt.Errorf("starting the local host control plane: %w", err)
+	}
+	defer c.Cleanup()
+	fmt.Fprintf(out, "host control plane %s ready in %s\n  export KUBECONFIG=%s\n  kubectl get tenants\n",
+		c.Version, c.StartupTime.Round(time.Millisecond), c.Kubeconfig)
+	repo, err := serveDir(o.Tenants, filepath.Join(c.Dir, "tenants-repo"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "serving %s as %s (edit and commit there to see the agent react)\n", o.Tenants, repo.URL())
+	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4})
+	if err != nil {
+		return err
+	}
+	defer agent.Close()
+	if err := agent.InstallCRDs(ctx); err != nil {
+		return err
+	}
+	src, err := source.New(source.Options{URL: repo.URL(), Dir: filepath.Join(c.Dir, "checkouts")})
+	if err != nil {
+		return err
+	}
+	return runDevAgent(ctx, out, agent, src, o)
+}
+
+func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, src *source.Source, o DevOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var converged bool
+	onPass := func(res *reconciler.Result, err error) {
+		if err != nil {
+			fmt.Fprintf(out, "pass failed: %v\n", err)
+			return
+		}
+		converged = printTenants(ctx, out, agent, res)
+		if o.Once && converged {
+			cancel()
+		}
+	}
+	if o.Once {
+		var timeout context.CancelFunc
+		ctx, timeout = context.WithTimeout(ctx, o.Timeout)
+		defer timeout()
+	}
+	if err := agent.Run(ctx, src, reconciler.RunOptions{PollInterval: o.Interval, DriftInterval: o.DriftInterval, OnPass: onPass}); err != nil {
+		return err
+	}
+	if o.Once && !converged {
+		return fmt.Errorf("tenants did not all become Ready within %s", o.Timeout)
+	}
+	return nil
+}
+
+func serveDir(dir, repoDir string) (*localrepo.Repo, error) {
+	repo, err := localrepo.Init(repoDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := repo.CopyDir(dir); err != nil {
+		return nil, err
+	}
+	if _, err := repo.Commit("tenants from " + dir); err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+// printTenants prints the pass and each host Tenant; it reports whether all are Ready.
+func printTenants(ctx context.Context, out io.Writer, agent *reconciler.Agent, res *reconciler.Result) bool {
+	fmt.Fprintf(out, "\n%s  revision %s\n", time.Now().Format(time.TimeOnly), res.Revision)
+	if res.HeldBack != "" {
+		fmt.Fprintf(out, "pruning held back: %s\n", res.HeldBack)
+	}
+	tenants, err := reconciler.ListTenants(ctx, agent.Client())
+	if err != nil {
+		fmt.Fprintf(out, "listing tenants: %v\n", err)
+		return false
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tREADY\tREVISION\tMESSAGE")
+	all := len(tenants) > 0
+	for _, t := range tenants {
+		ready := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady)
+		status, msg := "Unknown", ""
+		if ready != nil {
+			status, msg = string(ready.Status), ready.Message
+		}
+		all = all && status == "True"
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, status, t.Status.LastAppliedRevision, msg)
+	}
+	_ = tw.Flush()
+	return all
+}

@@ -1,0 +1,129 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/ssa"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/notify"
+)
+
+// FieldManager is the stable server-side apply field manager of every write.
+const FieldManager = "tenantry"
+
+// Options configures an Agent.
+type Options struct {
+	// Workers bounds how many tenants reconcile at once.
+	Workers int
+	// HealthTimeout bounds the health wait after an apply.
+	HealthTimeout time.Duration
+	// DetectOnly reports drift without correcting it, for every tenant.
+	DetectOnly bool
+	// MaxTenantDeletions is how many tenants one revision may remove (default 1).
+	MaxTenantDeletions int
+	// AllowMassDeletion overrides MaxTenantDeletions.
+	AllowMassDeletion bool
+	// Notifier receives drift, failure and recovery events.
+	Notifier notify.Notifier
+	// Instance names this agent on the Tenants it manages (label tenantry.dev/agent), so
+	// several agents, or tests, can share a host cluster. Default "tenantry".
+	Instance string
+}
+
+// Agent reconciles a tenants repo into the host cluster.
+type Agent struct {
+	opts     Options
+	client   client.Client
+	rm       *ssa.ResourceManager
+	recorder record.EventRecorder
+	stopRec  func()
+
+	mu        sync.Mutex
+	applied   map[string]*desired // last applied desired state per tenant, for drift checks
+	failing   map[string]string   // tenant -> last failure alerted, for alert dedup
+	heldBack  string              // last hold-back alerted, for alert dedup
+	driftSeen map[string]string   // tenant -> last uncorrected drift reported
+}
+
+// desired is what a tenant was last applied as.
+type desired struct {
+	tenant   *v1alpha1.Tenant
+	objects  []*unstructured.Unstructured // labelled, as applied
+	revision string
+}
+
+// New builds an Agent for the host cluster behind cfg.
+func New(cfg *rest.Config, opts Options) (*Agent, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.HealthTimeout <= 0 {
+		opts.HealthTimeout = 2 * time.Minute
+	}
+	if opts.MaxTenantDeletions <= 0 {
+		opts.MaxTenantDeletions = 1
+	}
+	if opts.Instance == "" {
+		opts.Instance = "tenantry"
+	}
+	if opts.Notifier == nil {
+		opts.Notifier = notify.Nop{}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	if err != nil {
+		return nil, fmt.Errorf("building the host client: %w", err)
+	}
+	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
+	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: v1alpha1.Group})
+	rec, stop, err := newRecorder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{opts: opts, client: c, rm: rm, recorder: rec, stopRec: stop,
+		applied: map[string]*desired{}, failing: map[string]string{}, driftSeen: map[string]string{}}, nil
+}
+
+// Close flushes and stops the event recorder.
+func (a *Agent) Close() { a.stopRec() }
+
+// Client returns the agent's host client.
+func (a *Agent) Client() client.Client { return a.client }
+
+func newRecorder(cfg *rest.Config) (record.EventRecorder, func(), error) {
+	cs, err := typedcorev1.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("building the events client: %w", err)
+	}
+	b := record.NewBroadcaster()
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.Events("")})
+	rec := b.NewRecorder(runtime.NewScheme(), corev1.EventSource{Component: "tenantry-agent"})
+	return rec, b.Shutdown, nil
+}
+
+// InstallCRDs server-side applies the Tenant CRD and waits for it to be established.
+func (a *Agent) InstallCRDs(ctx context.Context) error {
+	crd, err := decodeYAML(v1alpha1.CRD)
+	if err != nil {
+		return fmt.Errorf("decoding the Tenant CRD: %w", err)
+	}
+	opts := ssa.DefaultApplyOptions()
+	opts.WaitInterval, opts.WaitTimeout = 200*time.Millisecond, time.Minute
+	if _, err := a.rm.ApplyAllStaged(ctx, []*unstructured.Unstructured{crd}, opts); err != nil {
+		return fmt.Errorf("applying the Tenant CRD: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+// Package render turns a Tenant into the host objects that the agent server-side applies.
+package render
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// Labels and annotations that tenantry puts on every object it applies.
+const (
+	LabelTenant       = "tenantry.dev/tenant"
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedByValue    = "tenantry"
+	AnnotationSource  = "tenantry.dev/source"
+	AnnotationCommit  = "tenantry.dev/revision"
+	AnnotationOrphan  = "tenantry.dev/orphaned"
+	QuotaName         = "tenant-quota"
+	LimitRangeName    = "tenant-limits"
+	PodSecurityLevel  = "baseline"
+	podSecurityPrefix = "pod-security.kubernetes.io/"
+)
+
+// Tenant renders the host objects of a tenant: the Namespace first, then by kind and name.
+func Tenant(t *v1alpha1.Tenant) ([]*unstructured.Unstructured, error) {
+	ns := t.HostNamespace()
+	typed := []runtime.Object{namespace(t)}
+	if len(t.Spec.Quota) > 0 {
+		typed = append(typed, quota(ns, t.Spec.Quota))
+	}
+	if t.Spec.Limits != nil {
+		typed = append(typed, limitRange(ns, t.Spec.Limits))
+	}
+	if t.Spec.Network.Isolation != v1alpha1.IsolationNone {
+		for _, np := range networkPolicies(ns, t.Spec.Network.AllowFromNamespaces) {
+			typed = append(typed, np)
+		}
+	}
+	out := make([]*unstructured.Unstructured, 0, len(typed))
+	for _, obj := range typed {
+		u, err := toUnstructured(obj)
+		if err != nil {
+			return nil, fmt.Errorf("rendering tenant %s: %w", t.Name, err)
+		}
+		out = append(out, u)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].GetKind() != out[j].GetKind() {
+			return out[i].GetKind() == "Namespace" || (out[j].GetKind() != "Namespace" && out[i].GetKind() < out[j].GetKind())
+		}
+		return out[i].GetName() < out[j].GetName()
+	})
+	return out, nil
+}
+
+// Label stamps the owner labels and the source annotations on objects.
+func Label(objs []*unstructured.Unstructured, tenant, source, revision string) {
+	for _, o := range objs {
+		labels := o.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelTenant] = tenant
+		labels[LabelManagedBy] = ManagedByValue
+		o.SetLabels(labels)
+		ann := o.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[AnnotationSource] = source
+		ann[AnnotationCommit] = revision
+		o.SetAnnotations(ann)
+	}
+}
+
+func namespace(t *v1alpha1.Tenant) *corev1.Namespace {
+	return &corev1.Namespace{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: t.HostNamespace(), Labels: map[string]string{
+			podSecurityPrefix + "enforce": PodSecurityLevel,
+			podSecurityPrefix + "warn":    "restricted",
+			podSecurityPrefix + "audit":   "restricted",
+		}},
+	}
+}
+
+func quota(ns string, hard corev1.ResourceList) *corev1.ResourceQuota {
+	return &corev1.ResourceQuota{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
+		ObjectMeta: metav1.ObjectMeta{Name: QuotaName, Namespace: ns},
+		Spec:       corev1.ResourceQuotaSpec{Hard: hard},
+	}
+}
+
+func limitRange(ns string, l *v1alpha1.Limits) *corev1.LimitRange {
+	return &corev1.LimitRange{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "LimitRange"},
+		ObjectMeta: metav1.ObjectMeta{Name: LimitRangeName, Namespace: ns},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+			Type: corev1.LimitTypeContainer, Default: l.Default, DefaultRequest: l.DefaultRequest, Max: l.Max, Min: l.Min,
+		}}},
+	}
+}
+
+// networkPolicies isolate the tenant: everything is denied, then traffic inside the
+// namespace, DNS, the Kubernetes API (the syncer needs the host API) and the listed
+// namespaces are allowed back.
+func networkPolicies(ns string, allowFrom []string) []*networkingv1.NetworkPolicy {
+	all := metav1.LabelSelector{}
+	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
+	sameNS := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	dns, https, apiPort := intstr.FromInt32(53), intstr.FromInt32(443), intstr.FromInt32(6443)
+	out := []*networkingv1.NetworkPolicy{
+		netpol(ns, "tenantry-default-deny", networkingv1.NetworkPolicySpec{PodSelector: all, PolicyTypes: both}),
+		netpol(ns, "tenantry-allow-same-namespace", networkingv1.NetworkPolicySpec{
+			PodSelector: all, PolicyTypes: both,
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: sameNS}},
+			Egress:  []networkingv1.NetworkPolicyEgressRule{{To: sameNS}},
+		}),
+		netpol(ns, "tenantry-allow-dns", networkingv1.NetworkPolicySpec{
+			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+					"kubernetes.io/metadata.name": "kube-system"}}}},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
+			}},
+		}),
+		netpol(ns, "tenantry-allow-kube-api", networkingv1.NetworkPolicySpec{
+			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &https}, {Protocol: &tcp, Port: &apiPort}},
+			}},
+		}),
+	}
+	if len(allowFrom) > 0 {
+		out = append(out, netpol(ns, "tenantry-allow-from-namespaces", networkingv1.NetworkPolicySpec{
+			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
+				NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: allowFrom,
+				}}},
+			}}}},
+		}))
+	}
+	return out
+}
+
+func netpol(ns, name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       spec,
+	}
+}
+
+func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting %T: %w", obj, err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	return u, nil
+}

@@ -1,0 +1,118 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// ErrReferenceNotFound is returned when the remote has no such branch or tag.
+var ErrReferenceNotFound = errors.New("reference not found")
+
+// lsRemote returns the commit the remote's branch or tag points at,
+// peeling annotated tags.
+func (r *remote) lsRemote(ctx context.Context, ref Ref) (plumbing.Hash, error) {
+	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{
+		Name: git.DefaultRemoteName,
+		URLs: []string{r.url},
+	})
+	refs, err := rem.ListContext(ctx, &git.ListOptions{
+		Auth:          r.auth,
+		CABundle:      r.caBundle,
+		PeelingOption: git.AppendPeeled,
+	})
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return findRef(refs, ref.refName())
+}
+
+// findRef prefers the peeled entry ("<name>^{}") of an annotated tag.
+func findRef(refs []*plumbing.Reference, name plumbing.ReferenceName) (plumbing.Hash, error) {
+	var found *plumbing.Reference
+	for _, r := range refs {
+		switch r.Name() {
+		case name + "^{}":
+			return r.Hash(), nil
+		case name:
+			found = r
+		}
+	}
+	if found == nil {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrReferenceNotFound, name)
+	}
+	return found.Hash(), nil
+}
+
+// clone fetches ref into a repository stored in gitDir, checks it out into
+// treeDir and returns the checked out commit. Branches and tags are cloned
+// shallow; a pinned commit needs the full history to be found.
+func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string) (*object.Commit, error) {
+	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRUDefault())
+	opts := &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle}
+	if ref.Commit == "" {
+		opts.ReferenceName = ref.refName()
+		opts.SingleBranch = true
+		opts.Depth = 1
+		opts.Tags = git.NoTags
+	} else {
+		opts.NoCheckout = true
+	}
+	repo, err := git.CloneContext(ctx, storage, osfs.New(treeDir, osfs.WithBoundOS()), opts)
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	if ref.Commit != "" {
+		return checkoutCommit(repo, plumbing.NewHash(ref.Commit))
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, fmt.Errorf("resolve HEAD: %w", err)
+	}
+	return peelCommit(repo, head.Hash())
+}
+
+// checkoutCommit force-checks out hash into the worktree.
+func checkoutCommit(repo *git.Repository, hash plumbing.Hash) (*object.Commit, error) {
+	commit, err := repo.CommitObject(hash)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", hash, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("worktree: %w", err)
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: hash, Force: true}); err != nil {
+		return nil, fmt.Errorf("checkout %s: %w", hash, err)
+	}
+	return commit, nil
+}
+
+// peelCommit returns the commit hash points at, following annotated tags.
+func peelCommit(repo *git.Repository, hash plumbing.Hash) (*object.Commit, error) {
+	obj, err := repo.Object(plumbing.AnyObject, hash)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", hash, err)
+	}
+	for {
+		switch o := obj.(type) {
+		case *object.Commit:
+			return o, nil
+		case *object.Tag:
+			if obj, err = o.Object(); err != nil {
+				return nil, fmt.Errorf("peel tag %s: %w", o.Name, err)
+			}
+		default:
+			return nil, fmt.Errorf("%s is a %s, not a commit", hash, obj.Type())
+		}
+	}
+}

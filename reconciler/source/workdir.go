@@ -1,0 +1,89 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// tmpPrefix names in-progress fetch directories inside the work dir.
+const tmpPrefix = ".fetch-"
+
+// fetchNew clones the tracked reference into a temporary directory and
+// moves the checkout to <dir>/<commit>. Nothing outside the temporary
+// directory changes unless the clone and checkout succeed. When the commit
+// is the last good one and its checkout exists, that checkout is reused.
+func (s *Source) fetchNew(ctx context.Context) (*Artifact, error) {
+	tmp, err := os.MkdirTemp(s.dir, tmpPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("create fetch dir: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	tree := filepath.Join(tmp, "tree")
+	s.clones.Add(1)
+	commit, err := s.remote.clone(ctx, s.ref, filepath.Join(tmp, "git"), tree)
+	if err != nil {
+		return nil, s.remote.redactor.errorf("fetch %s %s: %w", s.remote.display, s.ref, err)
+	}
+	if last := s.LastGood(); last != nil && last.Commit == commit.Hash.String() && dirExists(last.Path) {
+		return last, nil
+	}
+	if err := checkSymlinks(tree); err != nil {
+		return nil, s.remote.redactor.errorf("fetch %s %s: commit %s: %w", s.remote.display, s.ref, commit.Hash, err)
+	}
+	final := filepath.Join(s.dir, commit.Hash.String())
+	if err := install(tree, final); err != nil {
+		return nil, err
+	}
+	return newArtifact(s.ref, commit, final), nil
+}
+
+// install moves a finished checkout into place. go-git leaves a ".git"
+// file pointing at the separate object store; it is removed so the
+// checkout holds only the repo's files.
+func install(tree, final string) error {
+	if err := os.Remove(filepath.Join(tree, ".git")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove gitdir link: %w", err)
+	}
+	if err := os.RemoveAll(final); err != nil {
+		return fmt.Errorf("remove stale checkout: %w", err)
+	}
+	if err := os.Rename(tree, final); err != nil {
+		return fmt.Errorf("install checkout: %w", err)
+	}
+	return nil
+}
+
+func newArtifact(ref Ref, c *object.Commit, path string) *Artifact {
+	return &Artifact{
+		Revision: ref.revision(c.Hash.String()),
+		Commit:   c.Hash.String(),
+		Path:     path,
+		Author:   fmt.Sprintf("%s <%s>", c.Author.Name, c.Author.Email),
+		Message:  c.Message,
+		Time:     c.Committer.When,
+	}
+}
+
+// prune removes checkouts other than keep and leftover fetch directories.
+// It is best effort: a failure only leaves disk space in use.
+func (s *Source) prune(keep []string) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		path := filepath.Join(s.dir, e.Name())
+		owned := commitPattern.MatchString(e.Name()) || strings.HasPrefix(e.Name(), tmpPrefix)
+		if owned && !slices.Contains(keep, path) {
+			_ = os.RemoveAll(path)
+		}
+	}
+}

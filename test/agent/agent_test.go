@@ -1,0 +1,410 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/testr"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tenantry/tenantry/notify"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/test/cluster"
+)
+
+var host *cluster.Cluster
+
+func TestMain(m *testing.M) {
+	cluster.Main(m, cluster.Options{}, &host)
+}
+
+var ctx = context.Background()
+
+func TestThreeTenantsBecomeReady(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	for _, n := range []string{"ready-a", "ready-b", "ready-c"} {
+		e.write(n, tenantYAML(n, "10"))
+	}
+	res := e.commitAndSync("three tenants")
+	if res.Failed() || res.HeldBack != "" {
+		t.Fatalf("pass failed: %+v", res)
+	}
+	for _, n := range []string{"ready-a", "ready-b", "ready-c"} {
+		e.requireReady(n)
+		tn := e.tenant(n)
+		if tn.Status.LastAppliedRevision != res.Revision || !strings.HasPrefix(res.Revision, "main@sha1:") {
+			t.Fatalf("%s: lastAppliedRevision %q, pass revision %q", n, tn.Status.LastAppliedRevision, res.Revision)
+		}
+		if tn.Status.SourcePath != "tenants/"+n+".yaml" || len(tn.Status.Inventory) != 7 {
+			t.Fatalf("%s: source %q, inventory %v", n, tn.Status.SourcePath, tn.Status.Inventory)
+		}
+		ns := "tenant-" + n
+		q, err := e.cs.CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Spec.Hard[corev1.ResourcePods]; got.String() != "10" {
+			t.Fatalf("%s quota pods = %s", n, got.String())
+		}
+		if q.Annotations[render.AnnotationCommit] != res.Revision || q.Annotations[render.AnnotationSource] != "tenants/"+n+".yaml" {
+			t.Fatalf("%s quota annotations %v", n, q.Annotations)
+		}
+		if _, err := e.cs.CoreV1().LimitRanges(ns).Get(ctx, render.LimitRangeName, metav1.GetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		nps, err := e.cs.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+		if err != nil || len(nps.Items) != 4 {
+			t.Fatalf("%s network policies: %d, %v", n, len(nps.Items), err)
+		}
+		nsObj, err := e.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil || nsObj.Labels["pod-security.kubernetes.io/enforce"] != "baseline" || nsObj.Labels[render.LabelTenant] != n {
+			t.Fatalf("%s namespace labels %v, %v", n, nsObj.Labels, err)
+		}
+	}
+}
+
+// TestQuotaChangeWritesOnlyThatTenant checks that a commit changing one tenant's quota
+// updates it and writes nothing of the other tenants: their objects keep their resourceVersion.
+// (The changed tenant's other objects are re-stamped with the new content revision.)
+func TestQuotaChangeWritesOnlyThatTenant(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	names := []string{"chg-a", "chg-b", "chg-c"}
+	for _, n := range names {
+		e.write(n, tenantYAML(n, "10"))
+	}
+	e.commitAndSync("three tenants")
+	before := resourceVersions(t, e, names)
+	e.write("chg-b", tenantYAML("chg-b", "25"))
+	res := e.commitAndSync("raise chg-b's pods quota")
+	e.requireReady(names...)
+	after := resourceVersions(t, e, names)
+	for id, rv := range before {
+		changed := after[id] != rv
+		switch {
+		case id == "chg-b/ResourceQuota" && !changed:
+			t.Errorf("%s was not updated", id)
+		case !strings.HasPrefix(id, "chg-b/") && changed:
+			t.Errorf("%s of an unchanged tenant was written: resourceVersion %s -> %s", id, rv, after[id])
+		}
+	}
+	q, _ := e.cs.CoreV1().ResourceQuotas("tenant-chg-b").Get(ctx, render.QuotaName, metav1.GetOptions{})
+	if got := q.Spec.Hard[corev1.ResourcePods]; got.Cmp(resource.MustParse("25")) != 0 || q.Annotations[render.AnnotationCommit] != res.Revision {
+		t.Fatalf("quota pods %s, revision %q", got.String(), q.Annotations[render.AnnotationCommit])
+	}
+	if a := e.tenant("chg-a"); a.Status.LastAppliedRevision != res.Revision || a.Status.ContentRevision == res.Revision {
+		t.Fatalf("chg-a: lastApplied %s contentRevision %s", a.Status.LastAppliedRevision, a.Status.ContentRevision)
+	}
+}
+
+func resourceVersions(t *testing.T, e *env, names []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range names {
+		ns := "tenant-" + n
+		nsObj, err := e.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n+"/Namespace"] = nsObj.ResourceVersion
+		q, err := e.cs.CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// status.used is written by the quota controller; compare the spec's generation instead.
+		out[n+"/ResourceQuota"] = q.Annotations[render.AnnotationCommit] + "/" + q.Spec.Hard.Pods().String()
+		lr, err := e.cs.CoreV1().LimitRanges(ns).Get(ctx, render.LimitRangeName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n+"/LimitRange"] = lr.ResourceVersion
+		nps, err := e.cs.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, np := range nps.Items {
+			out[n+"/NetworkPolicy/"+np.Name] = np.ResourceVersion
+		}
+	}
+	return out
+}
+
+// TestDriftCorrectedRecordedAndAlerted edits a managed quota as kubectl would, and checks
+// the running agent corrects it within the drift interval, records it and alerts once.
+func TestDriftCorrectedRecordedAndAlerted(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	e.write("drift-a", tenantYAML("drift-a", "10"))
+	e.write("drift-watch", tenantYAML("drift-watch", "10", "  drift:\n    mode: DetectOnly"))
+	e.commitAndSync("tenants")
+	runCtx, stop := context.WithCancel(logr.NewContext(ctx, testr.New(t)))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = e.agent.Run(runCtx, e.src, reconciler.RunOptions{PollInterval: time.Hour, DriftInterval: time.Second})
+	}()
+	defer func() { stop(); <-done }()
+	for _, n := range []string{"drift-a", "drift-watch"} {
+		editQuota(t, e, "tenant-"+n, "99")
+	}
+	eventually(t, "drift on drift-a corrected", func() (bool, error) {
+		q, err := e.cs.CoreV1().ResourceQuotas("tenant-drift-a").Get(ctx, render.QuotaName, metav1.GetOptions{})
+		return err == nil && q.Spec.Hard.Pods().String() == "10", err
+	})
+	eventually(t, "drift recorded on drift-a", func() (bool, error) {
+		d := e.tenant("drift-a").Status.LastDrift
+		ok := d != nil && d.Corrected && len(d.Objects) == 1 && d.Objects[0].Object == "ResourceQuota/tenant-drift-a/tenant-quota" &&
+			strings.Contains(strings.Join(d.Objects[0].Fields, ","), "spec.hard.pods")
+		return ok, fmt.Errorf("last drift %+v", d)
+	})
+	eventually(t, "a drift alert for drift-a", func() (bool, error) { return len(e.hook.of(notify.KindDrift, "drift-a")) >= 1, nil })
+	alert := e.hook.of(notify.KindDrift, "drift-a")[0]
+	if !alert.Corrected || len(alert.Objects) != 1 {
+		t.Fatalf("alert %+v", alert)
+	}
+	eventually(t, "drift recorded on drift-watch (detect-only)", func() (bool, error) {
+		d := e.tenant("drift-watch").Status.LastDrift
+		return d != nil && !d.Corrected, nil
+	})
+	q, _ := e.cs.CoreV1().ResourceQuotas("tenant-drift-watch").Get(ctx, render.QuotaName, metav1.GetOptions{})
+	if q.Spec.Hard.Pods().String() != "99" {
+		t.Fatalf("detect-only tenant was corrected: pods=%s", q.Spec.Hard.Pods().String())
+	}
+}
+
+func editQuota(t *testing.T, e *env, ns, pods string) {
+	t.Helper()
+	q, err := e.cs.CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Spec.Hard[corev1.ResourcePods] = resource.MustParse(pods)
+	if _, err := e.cs.CoreV1().ResourceQuotas(ns).Update(ctx, q, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrokenFileStallsOnlyItsTenant breaks one tenant file at a time; that tenant is
+// Stalled with a file:line error, the others stay Ready, and nothing is pruned.
+func TestBrokenFileStallsOnlyItsTenant(t *testing.T) {
+	cases := []struct {
+		name, body, wantErr string
+	}{
+		{"bad quantity", strings.Replace(tenantYAML("brk-b", "10"), `cpu: "4"`, `cpu: "2o"`, 1), `tenants/brk-b.yaml:11: spec.quota.cpu: invalid quantity "2o"`},
+		{"unknown field", strings.Replace(tenantYAML("brk-b", "10"), "  quota:", "  quotaa:", 1), `tenants/brk-b.yaml:9: spec: unknown field "quotaa"`},
+		{"bad yaml", tenantYAML("brk-b", "10") + "\n  : [", "tenants/brk-b.yaml:"},
+	}
+	e := newEnv(t, reconciler.Options{})
+	for _, n := range []string{"brk-a", "brk-b", "brk-c"} {
+		e.write(n, tenantYAML(n, "10"))
+	}
+	e.commitAndSync("tenants")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.write("brk-b", tc.body)
+			// brk-c drops its limits in the same commit: pruning its LimitRange must wait.
+			e.write("brk-c", strings.Split(tenantYAML("brk-c", "10"), "  limits:")[0])
+			res := e.commitAndSync("break brk-b: " + tc.name)
+			if len(res.Invalid) != 1 || !strings.Contains(res.Invalid[0].Errors.Error(), tc.wantErr) {
+				t.Fatalf("invalid = %+v, want an error containing %q", res.Invalid, tc.wantErr)
+			}
+			if res.HeldBack == "" {
+				t.Fatal("pruning was not held back")
+			}
+			ok, msg := e.ready("brk-b")
+			if ok || !strings.Contains(msg, tc.wantErr) {
+				t.Fatalf("brk-b ready=%v msg=%q", ok, msg)
+			}
+			e.requireReady("brk-a", "brk-c")
+			if _, err := e.cs.CoreV1().LimitRanges("tenant-brk-c").Get(ctx, render.LimitRangeName, metav1.GetOptions{}); err != nil {
+				t.Fatalf("brk-c's LimitRange was pruned despite a broken file: %v", err)
+			}
+			if _, err := e.cs.CoreV1().ResourceQuotas("tenant-brk-b").Get(ctx, render.QuotaName, metav1.GetOptions{}); err != nil {
+				t.Fatalf("brk-b's quota is gone: %v", err)
+			}
+		})
+	}
+	e.write("brk-b", tenantYAML("brk-b", "10"))
+	e.commitAndSync("fix brk-b")
+	e.requireReady("brk-a", "brk-b", "brk-c")
+	if _, err := e.cs.CoreV1().LimitRanges("tenant-brk-c").Get(ctx, render.LimitRangeName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("brk-c's LimitRange not pruned once every file is valid: %v", err)
+	}
+	eventually(t, "a recovery alert for brk-b", func() (bool, error) { return len(e.hook.of(notify.KindRecovered, "brk-b")) == 1, nil })
+}
+
+// TestDeletedFileFollowsDeletionPolicy removes a Retain and a Delete tenant.
+func TestDeletedFileFollowsDeletionPolicy(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	e.write("del-keep", tenantYAML("del-keep", "10"))
+	e.write("del-gone", tenantYAML("del-gone", "10", "  deletionPolicy: Delete"))
+	e.write("del-other", tenantYAML("del-other", "10"))
+	e.commitAndSync("tenants")
+
+	e.remove("del-keep")
+	res := e.commitAndSync("remove del-keep")
+	if len(res.Removed) != 1 || res.Removed[0] != "del-keep" {
+		t.Fatalf("removed %v (held back: %q)", res.Removed, res.HeldBack)
+	}
+	if e.tenant("del-keep") != nil {
+		t.Fatal("Tenant del-keep still exists")
+	}
+	ns, err := e.cs.CoreV1().Namespaces().Get(ctx, "tenant-del-keep", metav1.GetOptions{})
+	if err != nil || ns.DeletionTimestamp != nil || ns.Annotations[render.AnnotationOrphan] == "" {
+		t.Fatalf("retained namespace: %v, %+v", err, ns.ObjectMeta)
+	}
+	if _, err := e.cs.CoreV1().ResourceQuotas("tenant-del-keep").Get(ctx, render.QuotaName, metav1.GetOptions{}); err != nil {
+		t.Fatalf("retained quota: %v", err)
+	}
+
+	e.remove("del-gone")
+	res = e.commitAndSync("remove del-gone")
+	if len(res.Removed) != 1 || res.Removed[0] != "del-gone" {
+		t.Fatalf("removed %v (held back: %q)", res.Removed, res.HeldBack)
+	}
+	eventually(t, "namespace tenant-del-gone deleted", func() (bool, error) {
+		ns, err := e.cs.CoreV1().Namespaces().Get(ctx, "tenant-del-gone", metav1.GetOptions{})
+		return apierrors.IsNotFound(err) || (err == nil && ns.DeletionTimestamp != nil), err
+	})
+	e.requireReady("del-other")
+}
+
+// TestEmptyCheckoutAndUnreachableGitPruneNothing empties the repo, then makes Git unreachable.
+func TestEmptyCheckoutAndUnreachableGitPruneNothing(t *testing.T) {
+	e := newEnv(t, reconciler.Options{AllowMassDeletion: true})
+	e.write("empty-a", tenantYAML("empty-a", "10"))
+	e.write("empty-b", tenantYAML("empty-b", "10"))
+	first := e.commitAndSync("tenants")
+	e.remove("empty-a")
+	e.remove("empty-b")
+	if _, err := e.repo.Commit("empty checkout"); err != nil {
+		t.Fatal(err)
+	}
+	art, _, err := e.src.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Git keeps no empty directory: the checkout has no tenants/ at all.
+	res, err := e.agent.Sync(ctx, art.Path, art.Revision)
+	if err == nil || !strings.Contains(res.HeldBack, "no tenants/ directory") || len(res.Removed) != 0 {
+		t.Fatalf("empty checkout: err %v, held back %q, removed %v", err, res.HeldBack, res.Removed)
+	}
+	if err := e.repo.Write("tenants/.gitkeep", nil); err != nil {
+		t.Fatal(err)
+	}
+	res = e.commitAndSync("an empty tenants/ directory")
+	if res.HeldBack != "the checkout has no tenant files" || len(res.Removed) != 0 {
+		t.Fatalf("empty tenants/: held back %q, removed %v", res.HeldBack, res.Removed)
+	}
+	e.requireReady("empty-a", "empty-b")
+	eventually(t, "a held-back alert", func() (bool, error) { return len(e.hook.of(notify.KindHeldBack, "")) >= 1, nil })
+
+	if err := os.RemoveAll(e.repo.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.src.Fetch(ctx); err == nil {
+		t.Fatal("fetch from a removed repo succeeded")
+	}
+	runCtx, stop := context.WithTimeout(ctx, 3*time.Second)
+	defer stop()
+	_ = e.agent.Run(runCtx, e.src, reconciler.RunOptions{PollInterval: 500 * time.Millisecond, DriftInterval: time.Hour})
+	for _, n := range []string{"empty-a", "empty-b"} {
+		if _, err := e.cs.CoreV1().Namespaces().Get(ctx, "tenant-"+n, metav1.GetOptions{}); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if got := e.tenant(n); got == nil || got.Status.LastAppliedRevision != first.Revision {
+			t.Fatalf("%s: tenant %+v, want last applied %s", n, got, first.Revision)
+		}
+	}
+	if last := e.src.LastGood(); last == nil || last.Revision != res.Revision {
+		t.Fatalf("last good revision %+v, want %s", last, res.Revision)
+	}
+}
+
+// TestMassDeletionHeldBack removes two of three tenants in one commit.
+func TestMassDeletionHeldBack(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	for _, n := range []string{"mass-a", "mass-b", "mass-c"} {
+		e.write(n, tenantYAML(n, "10", "  deletionPolicy: Delete"))
+	}
+	e.commitAndSync("tenants")
+	e.remove("mass-a")
+	e.remove("mass-b")
+	res := e.commitAndSync("remove two tenants")
+	if !strings.Contains(res.HeldBack, "would remove 2 tenants") || len(res.Removed) != 0 {
+		t.Fatalf("held back %q, removed %v", res.HeldBack, res.Removed)
+	}
+	for _, n := range []string{"mass-a", "mass-b"} {
+		if e.tenant(n) == nil {
+			t.Fatalf("tenant %s removed despite the hold", n)
+		}
+	}
+	e.agent = e.newAgent(reconciler.Options{Instance: "testmassdeletionheldback", AllowMassDeletion: true})
+	res = e.sync()
+	if len(res.Removed) != 2 {
+		t.Fatalf("with the override: removed %v, held back %q", res.Removed, res.HeldBack)
+	}
+}
+
+// TestRestartMidApplyConverges cancels a pass part-way, as a killed agent would stop,
+// then runs a fresh agent and checks nothing is lost or duplicated.
+func TestRestartMidApplyConverges(t *testing.T) {
+	e := newEnv(t, reconciler.Options{Workers: 1})
+	var names []string
+	for i := range 6 {
+		n := "restart-" + string(rune('a'+i))
+		names = append(names, n)
+		e.write(n, tenantYAML(n, "10"))
+	}
+	if _, err := e.repo.Commit("six tenants"); err != nil {
+		t.Fatal(err)
+	}
+	art, _, err := e.src.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, _ = e.agent.Sync(cut, art.Path, art.Revision)
+	cancel()
+	e.agent = e.newAgent(reconciler.Options{Instance: "testrestartmidapplyconverges"})
+	res, err := e.agent.Sync(ctx, art.Path, art.Revision)
+	if err != nil || res.Failed() {
+		t.Fatalf("second pass: %v %+v", err, res)
+	}
+	e.requireReady(names...)
+	for _, n := range names {
+		tn := e.tenant(n)
+		if len(tn.Status.Inventory) != 7 {
+			t.Fatalf("%s inventory: %v", n, tn.Status.Inventory)
+		}
+		qs, err := e.cs.CoreV1().ResourceQuotas("tenant-"+n).List(ctx, metav1.ListOptions{})
+		if err != nil || len(qs.Items) != 1 {
+			t.Fatalf("%s quotas: %d %v", n, len(qs.Items), err)
+		}
+	}
+}
+
+// TestDevCommandReconcilesExample runs the README's first command (`tenantry dev`) in
+// --once mode on tenants-example/: every example tenant must become Ready.
+func TestDevCommandReconcilesExample(t *testing.T) {
+	var out strings.Builder
+	devCtx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	err := runDev(devCtx, &out)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"team-a", "team-b", "team-c"} {
+		if !strings.Contains(out.String(), n) {
+			t.Fatalf("output does not list %s", n)
+		}
+	}
+}

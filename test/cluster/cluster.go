@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Storage is the backend behind kube-apiserver.
+type Storage string
+
+const (
+	// Etcd is a real etcd, as a host cluster runs.
+	Etcd Storage = "etcd"
+	// Kine is kine over SQLite, as a tenant's virtual control plane runs.
+	Kine Storage = "kine"
+)
+
+// Options configures a control plane.
+type Options struct {
+	// KubernetesVersion picks the pinned kube-apiserver; HostKubernetesVersion() if empty.
+	KubernetesVersion string
+	// Storage is Etcd (default) or Kine.
+	Storage Storage
+	// NoControllerManager skips kube-controller-manager.
+	NoControllerManager bool
+	// Gatekeeper also starts OPA Gatekeeper as the validating webhook.
+	Gatekeeper bool
+	// Dir holds certificates, data and logs; a new temp dir if empty.
+	Dir string
+}
+
+// Cluster is a running control plane.
+type Cluster struct {
+	// Config is an admin (system:masters) client config.
+	Config *rest.Config
+	// Kubeconfig is the path of an admin kubeconfig file.
+	Kubeconfig string
+	// Dir holds certificates, data and logs.
+	Dir string
+	// StartupTime is how long the control plane took to become ready.
+	StartupTime time.Duration
+	// Version is the Kubernetes version of kube-apiserver.
+	Version string
+
+	ca    *ca
+	host  string
+	procs []*process
+}
+
+// Start starts a control plane and waits until it is ready. On error everything
+// started so far is stopped.
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	began := time.Now()
+	if opts.KubernetesVersion == "" {
+		opts.KubernetesVersion = HostKubernetesVersion()
+	}
+	if opts.Storage == "" {
+		opts.Storage = Etcd
+	}
+	if opts.Dir == "" {
+		if opts.Dir, err = os.MkdirTemp("", "tenantry-cluster-"); err != nil {
+			return nil, fmt.Errorf("creating cluster dir: %w", err)
+		}
+	}
+	c := &Cluster{Dir: opts.Dir, Version: opts.KubernetesVersion}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, c.Logs(40))
+			c.Stop()
+		}
+	}()
+	if err := c.writePKI(); err != nil {
+		return nil, err
+	}
+	storageURL, err := c.startStorage(opts.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startAPIServer(ctx, opts, storageURL); err != nil {
+		return nil, err
+	}
+	if !opts.NoControllerManager {
+		if err := c.startControllerManager(ctx, opts.KubernetesVersion); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Gatekeeper {
+		if err := c.startGatekeeper(ctx); err != nil {
+			return nil, err
+		}
+	}
+	c.StartupTime = time.Since(began)
+	return c, nil
+}
+
+func (c *Cluster) path(name string) string { return filepath.Join(c.Dir, name) }
+
+func (c *Cluster) writePKI() error {
+	var err error
+	if c.ca, err = newCA("tenantry-test-ca"); err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.path("ca.crt"), c.ca.certPEM, 0o600); err != nil {
+		return fmt.Errorf("writing CA: %w", err)
+	}
+	serving, err := c.ca.serving("kube-apiserver", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
+	if err != nil {
+		return err
+	}
+	if err := serving.write(c.path("apiserver.crt"), c.path("apiserver.key")); err != nil {
+		return err
+	}
+	return writeServiceAccountKeys(c.path("sa.key"), c.path("sa.pub"))
+}
+
+func (c *Cluster) startStorage(storage Storage) (string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	var p *process
+	switch storage {
+	case Etcd:
+		peer, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		bin, err := binary("etcd", "etcd")
+		if err != nil {
+			return "", err
+		}
+		peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
+		p, err = startProcess("etcd", c.Dir, bin, []string{
+			"--data-dir=" + c.path("etcd"), "--listen-client-urls=" + url, "--advertise-client-urls=" + url,
+			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
+			"--initial-cluster=default=" + peerURL, "--unsafe-no-fsync", "--log-level=warn",
+		})
+		if err != nil {
+			return "", err
+		}
+	case Kine:
+		bin, err := binary("kine", "kine")
+		if err != nil {
+			return "", err
+		}
+		p, err = startProcess("kine", c.Dir, bin, []string{
+			"--endpoint=sqlite://" + c.path("kine.db") + "?_journal=WAL&cache=shared",
+			"--listen-address=127.0.0.1:" + strconv.Itoa(port),
+		})
+		if err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf("unknown storage %q", storage)
+	}
+	c.procs = append(c.procs, p)
+	return url, nil
+}
+
+func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL string) error {
+	bin, err := binary("kubernetes-"+opts.KubernetesVersion, "kube-apiserver")
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	args := []string{
+		"--etcd-servers=" + storageURL, "--secure-port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1", "--cert-dir=" + c.path("apiserver-certs"),
+		"--tls-cert-file=" + c.path("apiserver.crt"), "--tls-private-key-file=" + c.path("apiserver.key"),
+		"--client-ca-file=" + c.path("ca.crt"), "--authorization-mode=Node,RBAC",
+		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file=" + c.path("sa.pub"),
+		"--service-account-signing-key-file=" + c.path("sa.key"), "--service-cluster-ip-range=10.96.0.0/16",
+		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+	}
+	if opts.Storage == Kine {
+		args = append(args, "--storage-media-type=application/json")
+	}
+	p, err := startProcess("kube-apiserver", c.Dir, bin, args)
+	if err != nil {
+		return err
+	}
+	c.procs = append(c.procs, p)
+	c.host = "https://127.0.0.1:" + strconv.Itoa(port)
+	if c.Config, err = c.ConfigFor("tenantry-admin", "system:masters"); err != nil {
+		return err
+	}
+	if c.Kubeconfig, err = c.WriteKubeconfig(c.Config, "admin.kubeconfig"); err != nil {
+		return err
+	}
+	return c.waitReady(ctx, p)
+}
+
+func (c *Cluster) waitReady(ctx context.Context, p *process) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return fmt.Errorf("admin client: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	return waitFor(ctx, p, "kube-apiserver /readyz", func(ctx context.Context) error {
+		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(body)))
+		}
+		return nil
+	})
+}
+
+// ConfigFor mints a client config authenticated by a client certificate for user
+// in groups, so tests see the cluster as that user would.
+func (c *Cluster) ConfigFor(user string, groups ...string) (*rest.Config, error) {
+	kp, err := c.ca.client(user, groups...)
+	if err != nil {
+		return nil, err
+	}
+	return &rest.Config{
+		Host:            c.host,
+		TLSClientConfig: rest.TLSClientConfig{CAData: c.ca.certPEM, CertData: kp.CertPEM, KeyData: kp.KeyPEM},
+		QPS:             200,
+		Burst:           400,
+	}, nil
+}
+
+// WriteKubeconfig writes cfg as a kubeconfig file in the cluster dir.
+func (c *Cluster) WriteKubeconfig(cfg *rest.Config, name string) (string, error) {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["tenantry"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
+	kc.Contexts["tenantry"] = &clientcmdapi.Context{Cluster: "tenantry", AuthInfo: "user"}
+	kc.CurrentContext = "tenantry"
+	path := c.path(name)
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		return "", fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	return path, nil
+}
+
+// Stop stops every process in reverse start order. It is safe to call twice.
+func (c *Cluster) Stop() {
+	for i := len(c.procs) - 1; i >= 0; i-- {
+		c.procs[i].stop(10 * time.Second)
+	}
+}
+
+// Cleanup stops the cluster and removes its directory.
+func (c *Cluster) Cleanup() {
+	c.Stop()
+	_ = os.RemoveAll(c.Dir)
+}
+
+// Logs returns the last lines of every component's log, for failure reports.
+func (c *Cluster) Logs(lines int) string {
+	var b strings.Builder
+	for _, p := range c.procs {
+		fmt.Fprintf(&b, "==== %s (last %d lines of %s) ====\n%s\n", p.name, lines, p.logPath, p.tail(lines))
+	}
+	return b.String()
+}
