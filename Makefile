@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 export GOTOOLCHAIN := local
 export GOFLAGS := -buildvcs=false
 GOLANGCI_LINT_VERSION ?= v2.15.0
-BIN := $(CURDIR)/bin
+BIN := bin
 UNIT_PKGS = $$(go list ./... | grep -v /test/)
 
 .DEFAULT_GOAL := help
@@ -34,4 +34,4 @@ images: ## Build the virtual cluster images as OCI tarballs (not yet implemented
 clean: ## Remove build outputs (the component cache outside the tree is kept).
 	rm -rf $(BIN) bench/results/tmp
 $(BIN)/golangci-lint: ## (file) the pinned linter.
-	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	GOBIN=$(CURDIR)/$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

@@ -185,6 +185,8 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file=" + c.path("sa.pub"),
 		"--service-account-signing-key-file=" + c.path("sa.key"), "--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+		// 1.37 refuses a loopback advertise address with the lease endpoint reconciler.
+		"--endpoint-reconciler-type=none",
 	}
 	if opts.Storage == Kine {
 		args = append(args, "--storage-media-type=application/json")
