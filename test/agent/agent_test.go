@@ -83,8 +83,22 @@ func TestQuotaChangeWritesOnlyThatTenant(t *testing.T) {
 	}
 	e.commitAndSync("three tenants")
 	before := resourceVersions(t, e, names)
+	eventsBefore := map[string]int{}
+	for _, n := range names {
+		eventually(t, "the creation event of "+n, func() (bool, error) { return len(tenantEvents(t, e, n, "Progressing")) == 1, nil })
+		eventsBefore[n] = 1
+	}
 	e.write("chg-b", tenantYAML("chg-b", "25"))
 	res := e.commitAndSync("raise chg-b's pods quota")
+	eventually(t, "a change-set event on chg-b", func() (bool, error) {
+		evs := tenantEvents(t, e, "chg-b", "Progressing")
+		return len(evs) > eventsBefore["chg-b"] && strings.Contains(evs[len(evs)-1], "ResourceQuota/tenant-chg-b/tenant-quota configured"), nil
+	})
+	for _, n := range []string{"chg-a", "chg-c"} {
+		if got := len(tenantEvents(t, e, n, "Progressing")); got != eventsBefore[n] || got == 0 {
+			t.Errorf("%s: %d change-set events, want the %d from creation only", n, got, eventsBefore[n])
+		}
+	}
 	e.requireReady(names...)
 	after := resourceVersions(t, e, names)
 	for id, rv := range before {
@@ -407,4 +421,19 @@ func TestDevCommandReconcilesExample(t *testing.T) {
 			t.Fatalf("output does not list %s", n)
 		}
 	}
+}
+
+// tenantEvents lists the messages of events with reason on a host Tenant.
+func tenantEvents(t *testing.T, e *env, tenant, reason string) []string {
+	t.Helper()
+	evs, err := e.cs.CoreV1().Events("default").List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Tenant,involvedObject.name=" + tenant + ",reason=" + reason})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range evs.Items {
+		out = append(out, ev.Message)
+	}
+	return out
 }

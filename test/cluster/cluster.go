@@ -51,10 +51,19 @@ type Cluster struct {
 	StartupTime time.Duration
 	// Version is the Kubernetes version of kube-apiserver.
 	Version string
+	// Phases records when each component became ready, since the start.
+	Phases []Phase
 
-	ca    *ca
-	host  string
-	procs []*process
+	ca                   *ca
+	host                 string
+	hasControllerManager bool
+	procs                []*process
+}
+
+// Phase is one component's readiness time since Start began.
+type Phase struct {
+	Name  string
+	Ready time.Duration
 }
 
 // Start starts a control plane and waits until it is ready. On error everything
@@ -89,15 +98,19 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startAPIServer(ctx, opts, storageURL); err != nil {
 		return nil, err
 	}
+	c.Phases = append(c.Phases, Phase{"kube-apiserver", time.Since(began)})
 	if !opts.NoControllerManager {
 		if err := c.startControllerManager(ctx, opts.KubernetesVersion); err != nil {
 			return nil, err
 		}
+		c.hasControllerManager = true
+		c.Phases = append(c.Phases, Phase{"kube-controller-manager", time.Since(began)})
 	}
 	if opts.Gatekeeper {
 		if err := c.startGatekeeper(ctx); err != nil {
 			return nil, err
 		}
+		c.Phases = append(c.Phases, Phase{"gatekeeper", time.Since(began)})
 	}
 	c.StartupTime = time.Since(began)
 	return c, nil

@@ -51,6 +51,9 @@ func TestServerSideApplyQuotaUsage(t *testing.T) {
 	if _, err := cs.CoreV1().ResourceQuotas(ns).Apply(ctx, quota, opts); err != nil {
 		t.Fatalf("applying quota: %v", err)
 	}
+	if err := host.WaitForServiceAccount(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
 	// The quota controller must have seen the quota before the pod is admitted.
 	cluster.Eventually(t, 30*time.Second, "quota status.hard", func() (bool, error) {
 		q, err := cs.CoreV1().ResourceQuotas(ns).Get(ctx, "quota", metav1.GetOptions{})

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -10,8 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// startControllerManager runs kube-controller-manager and waits until its service
-// account controller has created the default ServiceAccount.
+// startControllerManager runs kube-controller-manager and waits until it is healthy.
 func (c *Cluster) startControllerManager(ctx context.Context, version string) error {
 	bin, err := binary("kubernetes-"+version, "kube-controller-manager")
 	if err != nil {
@@ -40,14 +41,33 @@ func (c *Cluster) startControllerManager(ctx context.Context, version string) er
 		return err
 	}
 	c.procs = append(c.procs, p)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // probing our own child's self-signed health endpoint
+	url := "https://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	return waitFor(ctx, p, "kube-controller-manager /healthz", func(ctx context.Context) error {
+		return httpOKWith(ctx, insecure, url)
+	})
+}
+
+// WaitForServiceAccount waits until the controller manager has created the default
+// ServiceAccount of a namespace; pods cannot be admitted before.
+func (c *Cluster) WaitForServiceAccount(ctx context.Context, namespace string) error {
 	cs, err := kubernetes.NewForConfig(c.Config)
 	if err != nil {
 		return fmt.Errorf("admin client: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	return waitFor(ctx, p, "the default ServiceAccount", func(ctx context.Context) error {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err
-	})
+	for {
+		_, err := cs.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the default ServiceAccount in %s: %w (last error: %w)", namespace, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -249,12 +249,14 @@ func registerWebhook(ctx context.Context, cs kubernetes.Interface, url string, c
 	return nil
 }
 
-func httpOK(ctx context.Context, url string) error {
+func httpOK(ctx context.Context, url string) error { return httpOKWith(ctx, http.DefaultClient, url) }
+
+func httpOKWith(ctx context.Context, client *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}

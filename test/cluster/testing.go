@@ -29,8 +29,12 @@ func run(m *testing.M, opts Options, into **Cluster) int {
 		return 1
 	}
 	defer c.Cleanup()
-	fmt.Fprintf(os.Stderr, "test bed: control plane %s ready in %s (gatekeeper: %v)\n",
+	fmt.Fprintf(os.Stderr, "test bed: control plane %s ready in %s (gatekeeper: %v)",
 		c.Version, c.StartupTime.Round(time.Millisecond), opts.Gatekeeper)
+	for _, p := range c.Phases {
+		fmt.Fprintf(os.Stderr, "; %s at %s", p.Name, p.Ready.Round(time.Millisecond))
+	}
+	fmt.Fprintln(os.Stderr)
 	*into = c
 	code := m.Run()
 	if code != 0 {
@@ -39,7 +43,8 @@ func run(m *testing.M, opts Options, into **Cluster) int {
 	return code
 }
 
-// NewNamespace creates a fresh namespace for one test and deletes it when the test ends.
+// NewNamespace creates a fresh namespace for one test, waits for its default ServiceAccount
+// when a controller manager runs, and deletes it when the test ends.
 func (c *Cluster) NewNamespace(t testing.TB) string {
 	t.Helper()
 	cs := c.Clientset(t)
@@ -55,6 +60,11 @@ func (c *Cluster) NewNamespace(t testing.TB) string {
 	t.Cleanup(func() {
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), created.Name, metav1.DeleteOptions{})
 	})
+	if c.hasControllerManager {
+		if err := c.WaitForServiceAccount(context.Background(), created.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return created.Name
 }
 

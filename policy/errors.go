@@ -1,0 +1,11 @@
+package policy
+
+import "errors"
+
+var (
+	errNoObjects    = errors.New("file defines no objects")
+	errNotOneObject = errors.New("file must define exactly one object")
+	errNotTemplate  = errors.New("not a templates.gatekeeper.sh ConstraintTemplate")
+)
+
+var errDuplicateKind = errors.New("duplicate constraint kind")
