@@ -4,6 +4,7 @@ export GOTOOLCHAIN := local
 export GOFLAGS := -buildvcs=false
 GOLANGCI_LINT_VERSION ?= v2.15.0
 BIN := bin
+LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 UNIT_PKGS = $$(go list ./... | grep -v /test/)
 
 .DEFAULT_GOAL := help
@@ -19,8 +20,8 @@ test-unit: ## Run the unit tier only (no binaries needed).
 	go test -count=1 $(UNIT_PKGS)
 test-integration: components ## Run the integration tier only (real kube-apiserver, etcd, kine, Gatekeeper).
 	go test -count=1 -timeout=30m ./test/...
-lint: $(BIN)/golangci-lint ## Run golangci-lint (pinned, installed into bin/).
-	$(BIN)/golangci-lint run ./...
+lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
+	$(LINT) run ./...
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
 bench: components ## Run the benchmarks against real components; results in bench/results/.
@@ -33,5 +34,5 @@ images: ## Build the virtual cluster images as OCI tarballs (not yet implemented
 	@echo "images: the virtual cluster image is not built yet (see the virtual clusters issue)" >&2; exit 1
 clean: ## Remove build outputs (the component cache outside the tree is kept).
 	rm -rf $(BIN) bench/results/tmp
-$(BIN)/golangci-lint: ## (file) the pinned linter.
-	GOBIN=$(CURDIR)/$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+$(LINT): ## (file) the pinned linter, named by version so a bump reinstalls it.
+	GOBIN=$(CURDIR)/$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) && mv $(BIN)/golangci-lint $@

@@ -39,6 +39,9 @@ type Options struct {
 	AllowMassDeletion bool
 	// Notifier receives drift, failure and recovery events.
 	Notifier notify.Notifier
+	// Templates is the ConstraintTemplate library (policy.Library()); a repo's policies/
+	// add to it and override templates of the same kind.
+	Templates []*unstructured.Unstructured
 	// Instance names this agent on the Tenants it manages (label tenantry.dev/agent), so
 	// several agents, or tests, can share a host cluster. Default "tenantry".
 	Instance string

@@ -56,7 +56,8 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
 	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: holdReason(repo)}
-	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "")
+	ph := a.applyTemplates(ctx, repo)
+	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "", ph)
 	for _, f := range repo.Failed {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
 		a.markInvalid(ctx, f, rev)
@@ -83,7 +84,7 @@ func holdReason(repo *loader.Repo) string {
 }
 
 // reconcileAll reconciles tenants concurrently with a bounded number of workers.
-func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, rev string, prune bool) []TenantResult {
+func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, rev string, prune bool, ph *policyPhase) []TenantResult {
 	out := make([]TenantResult, len(tenants))
 	sem := make(chan struct{}, a.opts.Workers)
 	var wg sync.WaitGroup
@@ -92,7 +93,7 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, re
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = a.reconcileTenant(ctx, t, rev, prune)
+			out[i] = a.reconcileTenant(ctx, t, rev, prune, ph)
 			if out[i].Err != nil {
 				logr.FromContextOrDiscard(ctx).Error(out[i].Err, "tenant failed", "tenant", t.Name)
 			}

@@ -30,7 +30,7 @@ type TenantResult struct {
 
 // reconcileTenant applies one tenant's objects, waits for their health, prunes what left
 // its inventory (when prune is true) and records the outcome on the host Tenant.
-func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, prune bool) TenantResult {
+func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, prune bool, ph *policyPhase) TenantResult {
 	log := logr.FromContextOrDiscard(ctx).WithValues("tenant", t.Name, "revision", rev)
 	res := TenantResult{Name: t.Name}
 	mirror, err := a.mirrorObject(t)
@@ -54,7 +54,7 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		a.forget(t.Name)
 		return res
 	}
-	objs, gitChanged, err := a.desiredObjects(t, rev, st)
+	objs, gitChanged, err := a.desiredObjects(t, rev, st, ph)
 	if err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonInvalid, err, res)
 	}
@@ -86,10 +86,20 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 // desiredObjects renders a tenant and stamps labels and the content revision: the
 // revision at which the rendered objects last changed, so unrelated commits write nothing.
 // It reports whether Git changed the tenant's objects since the last apply.
-func (a *Agent) desiredObjects(t *v1alpha1.Tenant, rev string, st *v1alpha1.TenantStatus) ([]*unstructured.Unstructured, bool, error) {
+func (a *Agent) desiredObjects(t *v1alpha1.Tenant, rev string, st *v1alpha1.TenantStatus, ph *policyPhase) ([]*unstructured.Unstructured, bool, error) {
 	objs, err := render.Tenant(t)
 	if err != nil {
 		return nil, false, err
+	}
+	if len(t.Spec.Policies) > 0 {
+		if ph.err != nil {
+			return nil, false, ph.err
+		}
+		constraints, err := render.Constraints(t, ph.templates)
+		if err != nil {
+			return nil, false, err
+		}
+		objs = append(objs, constraints...)
 	}
 	digest, err := digestOf(t.Status.SourcePath, objs)
 	if err != nil {
@@ -142,7 +152,20 @@ func (a *Agent) apply(ctx context.Context, objs []*unstructured.Unstructured) ([
 	if err := a.rm.WaitForSetWithContext(ctx, changed, wait); err != nil {
 		return changes, fmt.Errorf("health check: %w", err)
 	}
+	if err := a.waitEnforced(ctx, changedObjects(objs, changed)); err != nil {
+		return changes, fmt.Errorf("health check: %w", err)
+	}
 	return changes, nil
+}
+
+func changedObjects(objs []*unstructured.Unstructured, changed object.ObjMetadataSet) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if changed.Contains(object.UnstructuredToObjMetadata(o)) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // pruneStale deletes what left the inventory, but only objects carrying this tenant's

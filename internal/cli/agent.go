@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tenantry/tenantry/notify"
+	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/source"
 )
@@ -28,12 +29,12 @@ import (
 // agentFlags are the agent's settings; each can also come from TENANTRY_<FLAG>.
 type agentFlags struct {
 	repoURL, branch, tag, commit, path, workDir string
-	credentialsDir, hookSecretFile             string
-	kubeconfig, healthAddr, metricsAddr        string
-	webhookURL                                 string
-	interval, driftInterval, healthTimeout     time.Duration
-	workers, maxDeletions                      int
-	detectOnly, allowMassDeletion, installCRDs bool
+	credentialsDir, hookSecretFile              string
+	kubeconfig, healthAddr, metricsAddr         string
+	webhookURL                                  string
+	interval, driftInterval, healthTimeout      time.Duration
+	workers, maxDeletions                       int
+	detectOnly, allowMassDeletion, installCRDs  bool
 }
 
 func newAgentCommand() *cobra.Command {
@@ -84,9 +85,13 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	if err != nil {
 		return err
 	}
+	lib, err := policy.Library()
+	if err != nil {
+		return err
+	}
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
 		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, AllowMassDeletion: f.allowMassDeletion,
-		Notifier: notifier(f.webhookURL)})
+		Notifier: notifier(f.webhookURL), Templates: lib})
 	if err != nil {
 		return err
 	}

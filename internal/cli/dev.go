@@ -16,6 +16,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/tenantry/tenantry/internal/localrepo"
+	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/source"
 	"github.com/tenantry/tenantry/test/cluster"
@@ -69,7 +70,11 @@ func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
 		return err
 	}
 	fmt.Fprintf(out, "serving %s as %s (edit and commit there to see the agent react)\n", o.Tenants, repo.URL())
-	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4})
+	lib, err := policy.Library()
+	if err != nil {
+		return err
+	}
+	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib})
 	if err != nil {
 		return err
 	}

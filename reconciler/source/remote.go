@@ -31,13 +31,12 @@ type remote struct {
 // newRemote parses rawURL and builds the transport auth from a. Userinfo
 // in an http(s) URL is moved into basic auth and stripped from the URL.
 func newRemote(rawURL string, a Auth) (*remote, error) {
-	red := newRedactor(a)
 	ep, err := transport.NewEndpoint(rawURL)
 	if err != nil {
 		// The parser's message quotes the URL, which may hold credentials.
 		return nil, fmt.Errorf("%w: cannot parse the URL", ErrUnsupportedURL)
 	}
-	red = newRedactor(a, ep.User, ep.Password)
+	red := newRedactor(a, ep.User, ep.Password)
 	switch ep.Protocol {
 	case "http", "https":
 		return newHTTPRemote(ep, a, red)

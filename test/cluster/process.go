@@ -100,7 +100,7 @@ func waitFor(ctx context.Context, p *process, what string, check func(context.Co
 	var last error
 	for {
 		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited before %s: %v\n%s", p.name, what, err, p.tail(30))
+			return fmt.Errorf("%s exited before %s: %w\n%s", p.name, what, err, p.tail(30))
 		}
 		if last = check(ctx); last == nil {
 			return nil
