@@ -24,7 +24,7 @@ var parametersPath = field.NewPath("parameters")
 // so required parameters are reported. The returned error wraps a
 // k8s.io/apimachinery/pkg/util/errors.Aggregate of field errors such as
 //
-//	parameters.repos: Invalid value: "string": parameters.repos in body must be of type array: "string"
+//	parameters.repos: Invalid value: "string": repos in body must be of type array: "string"
 func ValidateParameters(template *unstructured.Unstructured, params map[string]any) error {
 	ct, err := toVersionless(template)
 	if err != nil {

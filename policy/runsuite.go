@@ -133,7 +133,7 @@ func checkInvalidConstraint(ctx context.Context, tmpl, constraint *unstructured.
 	if errors.Is(err, constraints.ErrSchema) {
 		return nil
 	}
-	return fmt.Errorf("%w: got error %v, want a schema validation error", errUnexpectedlyValid, err)
+	return fmt.Errorf("%w: got error %w, want a schema validation error", errUnexpectedlyValid, err)
 }
 
 // runCase reviews the case's object and checks every assertion.

@@ -47,7 +47,7 @@ func newDevCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Tenants, "tenants", "tenants-example", "tenants repo directory to serve")
-	cmd.Flags().BoolVar(&o.Gatekeeper, "gatekeeper", false, "also run OPA Gatekeeper as the validating webhook")
+	cmd.Flags().BoolVar(&o.Gatekeeper, "gatekeeper", true, "also run OPA Gatekeeper as the validating webhook (tenants with policies need it)")
 	cmd.Flags().BoolVar(&o.Once, "once", false, "exit 0 once every tenant is Ready (non-zero on timeout)")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "with --once, how long to wait")
 	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "Git poll interval")

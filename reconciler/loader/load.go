@@ -17,6 +17,9 @@ const (
 	TenantsDir = "tenants"
 	// PoliciesDir holds the admins' ConstraintTemplates.
 	PoliciesDir = "policies"
+	// MetaPoliciesDir holds ConstraintTemplates and Constraints that `tenantry validate`
+	// evaluates against the Tenant objects themselves; they are never applied to a cluster.
+	MetaPoliciesDir = "policies/meta"
 	// DefaultsFile is the optional TenantDefaults.
 	DefaultsFile = "defaults.yaml"
 )
@@ -32,6 +35,8 @@ type Repo struct {
 	Defaults *v1alpha1.TenantDefaults
 	// Policies are the files of policies/, unparsed, sorted by path.
 	Policies []Document
+	// MetaPolicies are the files of policies/meta/, unparsed, sorted by path.
+	MetaPolicies []Document
 	// Files is the number of tenant files seen, valid or not.
 	Files int
 }
@@ -65,7 +70,11 @@ func Load(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	policies, err := loadPolicies(dir)
+	policies, err := loadPolicies(dir, PoliciesDir)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := loadPolicies(dir, MetaPoliciesDir)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +84,7 @@ func Load(dir string) (*Repo, error) {
 	}
 	markConflicts(parsed)
 	repo := assemble(parsed)
-	repo.Defaults, repo.Policies = defaults, policies
+	repo.Defaults, repo.Policies, repo.MetaPolicies = defaults, policies, meta
 	return repo, nil
 }
 
@@ -105,13 +114,13 @@ func loadDefaults(dir string) (*v1alpha1.TenantDefaults, error) {
 	return d, nil
 }
 
-func loadPolicies(dir string) ([]Document, error) {
-	files, err := yamlFiles(dir, PoliciesDir)
+func loadPolicies(dir, sub string) ([]Document, error) {
+	files, err := yamlFiles(dir, sub)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s/: %w", PoliciesDir, err)
+		return nil, fmt.Errorf("reading %s/: %w", sub, err)
 	}
 	docs := make([]Document, 0, len(files))
 	for _, file := range files {
