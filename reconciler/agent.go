@@ -25,6 +25,13 @@ import (
 // FieldManager is the stable server-side apply field manager of every write.
 const FieldManager = "tenantry"
 
+// Client-side rate limits of the agent's host client: a cold start of a thousand tenants
+// makes tens of thousands of requests; API Priority and Fairness protects the server.
+const (
+	DefaultQPS   = 500
+	DefaultBurst = 1000
+)
+
 // Options configures an Agent.
 type Options struct {
 	// Workers bounds how many tenants reconcile at once.

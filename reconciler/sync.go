@@ -56,8 +56,12 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
 	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: holdReason(repo)}
-	ph := a.applyTemplates(ctx, repo)
-	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "", ph)
+	live, err := a.listManaged(ctx)
+	if err != nil {
+		return res, err
+	}
+	ps := &passState{live: live, policies: a.applyTemplates(ctx, repo)}
+	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "", ps)
 	for _, f := range repo.Failed {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
 		a.markInvalid(ctx, f, rev)
@@ -84,7 +88,7 @@ func holdReason(repo *loader.Repo) string {
 }
 
 // reconcileAll reconciles tenants concurrently with a bounded number of workers.
-func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, rev string, prune bool, ph *policyPhase) []TenantResult {
+func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, rev string, prune bool, ps *passState) []TenantResult {
 	out := make([]TenantResult, len(tenants))
 	sem := make(chan struct{}, a.opts.Workers)
 	var wg sync.WaitGroup
@@ -93,7 +97,7 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, re
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i] = a.reconcileTenant(ctx, t, rev, prune, ph)
+			out[i] = a.reconcileTenant(ctx, t, rev, prune, ps)
 			if out[i].Err != nil {
 				logr.FromContextOrDiscard(ctx).Error(out[i].Err, "tenant failed", "tenant", t.Name)
 			}
@@ -150,6 +154,27 @@ func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev string
 	return removed, "", nil
 }
 
+// passState is what one pass shares between its tenants.
+type passState struct {
+	live     map[string]*unstructured.Unstructured // host Tenants managed by this agent, by name
+	policies *policyPhase
+}
+
+// listManaged lists the host Tenants managed by this agent instance, by name: one
+// request per pass instead of one per tenant.
+func (a *Agent) listManaged(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
+	if err := a.client.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance}); err != nil {
+		return nil, fmt.Errorf("listing host tenants: %w", err)
+	}
+	out := make(map[string]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		out[list.Items[i].GetName()] = &list.Items[i]
+	}
+	return out, nil
+}
+
 // departed lists managed host Tenants that no file in the repo declares.
 func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructured.Unstructured, error) {
 	declared := map[string]bool{}
@@ -159,15 +184,14 @@ func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructure
 	for _, f := range repo.Failed {
 		declared[f.Name] = true
 	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
-	if err := a.client.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance}); err != nil {
-		return nil, fmt.Errorf("listing host tenants: %w", err)
+	live, err := a.listManaged(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var gone []*unstructured.Unstructured
-	for i := range list.Items {
-		if !declared[list.Items[i].GetName()] {
-			gone = append(gone, &list.Items[i])
+	for name, u := range live {
+		if !declared[name] {
+			gone = append(gone, u)
 		}
 	}
 	sort.Slice(gone, func(i, j int) bool { return gone[i].GetName() < gone[j].GetName() })

@@ -13,6 +13,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -30,18 +31,10 @@ type TenantResult struct {
 
 // reconcileTenant applies one tenant's objects, waits for their health, prunes what left
 // its inventory (when prune is true) and records the outcome on the host Tenant.
-func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, prune bool, ph *policyPhase) TenantResult {
+func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, prune bool, ps *passState) TenantResult {
 	log := logr.FromContextOrDiscard(ctx).WithValues("tenant", t.Name, "revision", rev)
 	res := TenantResult{Name: t.Name}
-	mirror, err := a.mirrorObject(t)
-	if err == nil {
-		_, err = a.rm.Apply(ctx, mirror, ssa.DefaultApplyOptions())
-	}
-	if err != nil {
-		res.Err = fmt.Errorf("applying the Tenant object: %w", err)
-		return res
-	}
-	live, old, _, err := a.getTenant(ctx, t.Name)
+	live, old, err := a.ensureMirror(ctx, t, ps.live[t.Name])
 	if err != nil {
 		res.Err = err
 		return res
@@ -54,9 +47,18 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		a.forget(t.Name)
 		return res
 	}
-	objs, gitChanged, err := a.desiredObjects(t, rev, st, ph)
+	objs, gitChanged, err := a.desiredObjects(t, rev, st, ps.policies)
 	if err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonInvalid, err, res)
+	}
+	if !gitChanged && upToDate(old, objs) {
+		// Git did not change this Ready tenant: only the revision is recorded. Live
+		// changes are the drift check's business, on its own interval.
+		st.LastAppliedRevision = rev
+		setReady(st, true, v1alpha1.ReasonSucceeded, "Applied revision: "+rev)
+		a.remember(t, objs, st.ContentRevision)
+		res.Err = a.patchStatus(ctx, t.Name, old, st)
+		return res
 	}
 	if res.Changes, err = a.converge(ctx, live, t, objs, gitChanged || len(old.Inventory) == 0, st); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
@@ -81,6 +83,53 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	a.remember(t, objs, st.ContentRevision)
 	a.recovered(ctx, t.Name, rev)
 	return res
+}
+
+// upToDate reports whether a tenant is Ready with exactly these objects in its inventory.
+func upToDate(st *v1alpha1.TenantStatus, objs []*unstructured.Unstructured) bool {
+	ready := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason == v1alpha1.ReasonPaused {
+		return false
+	}
+	inv := inventoryOf(objs)
+	if len(inv) != len(st.Inventory) {
+		return false
+	}
+	for i := range inv {
+		if inv[i] != st.Inventory[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ensureMirror applies the host Tenant object unless the live one (from the pass's
+// list, nil if absent) already carries this spec and labels, and returns its status.
+func (a *Agent) ensureMirror(ctx context.Context, t *v1alpha1.Tenant, live *unstructured.Unstructured) (*unstructured.Unstructured, *v1alpha1.TenantStatus, error) {
+	mirror, err := a.mirrorObject(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	if live != nil && sameMirror(live, mirror) {
+		st, err := statusOf(live)
+		return live, st, err
+	}
+	if _, err := a.rm.Apply(ctx, mirror, ssa.DefaultApplyOptions()); err != nil {
+		return nil, nil, fmt.Errorf("applying the Tenant object: %w", err)
+	}
+	live, st, _, err := a.getTenant(ctx, t.Name)
+	return live, st, err
+}
+
+func sameMirror(live, mirror *unstructured.Unstructured) bool {
+	for k, v := range mirror.GetLabels() {
+		if live.GetLabels()[k] != v {
+			return false
+		}
+	}
+	a, _ := json.Marshal(live.Object["spec"])
+	b, _ := json.Marshal(mirror.Object["spec"])
+	return string(a) == string(b)
 }
 
 // desiredObjects renders a tenant and stamps labels and the content revision: the

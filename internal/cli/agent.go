@@ -122,7 +122,7 @@ func hostConfig(kubeconfig string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the host kubeconfig: %w", err)
 	}
-	cfg.QPS, cfg.Burst = 100, 200
+	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst
 	return cfg, nil
 }
 

@@ -37,6 +37,8 @@ type Options struct {
 	Gatekeeper bool
 	// Dir holds certificates, data and logs; a new temp dir if empty.
 	Dir string
+	// AuditLog makes kube-apiserver write a Metadata-level audit log to AuditLogPath.
+	AuditLog bool
 }
 
 // Cluster is a running control plane.
@@ -53,6 +55,8 @@ type Cluster struct {
 	Version string
 	// Phases records when each component became ready, since the start.
 	Phases []Phase
+	// AuditLogPath is the audit log, when Options.AuditLog is set.
+	AuditLogPath string
 
 	ca                   *ca
 	host                 string
@@ -80,6 +84,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		if opts.Dir, err = os.MkdirTemp("", "tenantry-cluster-"); err != nil {
 			return nil, fmt.Errorf("creating cluster dir: %w", err)
 		}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating cluster dir: %w", err)
 	}
 	c := &Cluster{Dir: opts.Dir, Version: opts.KubernetesVersion}
 	defer func() {
@@ -204,6 +211,13 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 	if opts.Storage == Kine {
 		args = append(args, "--storage-media-type=application/json")
 	}
+	if opts.AuditLog {
+		auditArgs, err := c.auditArgs()
+		if err != nil {
+			return err
+		}
+		args = append(args, auditArgs...)
+	}
 	p, err := startProcess("kube-apiserver", c.Dir, bin, args)
 	if err != nil {
 		return err
@@ -284,4 +298,15 @@ func (c *Cluster) Logs(lines int) string {
 		fmt.Fprintf(&b, "==== %s (last %d lines of %s) ====\n%s\n", p.name, lines, p.logPath, p.tail(lines))
 	}
 	return b.String()
+}
+
+// PIDs returns the process IDs of the running components, by name.
+func (c *Cluster) PIDs() map[string]int {
+	out := map[string]int{}
+	for _, p := range c.procs {
+		if done, _ := p.exited(); !done {
+			out[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return out
 }

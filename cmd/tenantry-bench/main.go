@@ -1,0 +1,59 @@
+// Command tenantry-bench runs tenantry's benchmarks against real components (`make bench`).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/tenantry/tenantry/internal/bench"
+)
+
+func main() {
+	tenants := flag.String("tenants", "100,1000", "tenant counts to benchmark")
+	runs := flag.Int("runs", 3, "runs per figure (medians are reported)")
+	out := flag.String("out", "bench/results", "directory for latest.json and dated results")
+	work := flag.String("work", "", "work directory (default a temp dir)")
+	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
+	flag.Parse()
+	ctx := context.Background()
+	if *agentRun > 0 {
+		if err := bench.RunAgentChild(ctx, *agentRun, *work, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(ctx, *tenants, *runs, *out, *work); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, tenants string, runs int, out, work string) error {
+	var counts []int
+	for _, s := range strings.Split(tenants, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("-tenants: %w", err)
+		}
+		counts = append(counts, n)
+	}
+	if work == "" {
+		dir, err := os.MkdirTemp("", "tenantry-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, Work: work, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	rep.WriteTable(os.Stdout)
+	return rep.Save(out)
+}

@@ -1,0 +1,196 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/internal/localrepo"
+	"github.com/tenantry/tenantry/policy"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/source"
+	"github.com/tenantry/tenantry/test/cluster"
+)
+
+// agentUser is the identity the benchmarked agent authenticates as, so the audit log
+// attributes its requests.
+const agentUser = "tenantry-agent"
+
+// ObjectsPerTenant is what each benchmark tenant renders to: namespace, quota, limit
+// range, five network policies and two constraints, plus the Tenant mirror.
+const ObjectsPerTenant = 11
+
+// agentRun is one cold/no-op/change sequence on a fresh host control plane.
+type agentRun struct {
+	cold, noop, change time.Duration
+	noopWrites         int
+}
+
+// tenantFile is a benchmark tenant: ten rendered objects and the Tenant mirror.
+func tenantFile(i, pods int) string {
+	name := fmt.Sprintf("t%04d", i)
+	return fmt.Sprintf(`apiVersion: tenantry.dev/v1alpha1
+kind: Tenant
+metadata:
+  name: %s
+spec:
+  owners: [{kind: Group, name: %s-admins}]
+  quota: {cpu: "2", memory: 4Gi, pods: "%d"}
+  limits:
+    default: {cpu: 500m, memory: 512Mi}
+    defaultRequest: {cpu: 100m, memory: 128Mi}
+  network:
+    allowFromNamespaces: [ingress-nginx]
+  policies:
+  - template: K8sBlockNodePort
+  - template: K8sNoPrivileged
+`, name, name, pods)
+}
+
+// writeTenants creates a tenants repo of n tenants and commits it.
+func writeTenants(dir string, n int) (*localrepo.Repo, error) {
+	repo, err := localrepo.Init(dir)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		if err := repo.Write(fmt.Sprintf("tenants/t%04d.yaml", i), []byte(tenantFile(i, 20))); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := repo.Commit(fmt.Sprintf("%d tenants", n)); err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+// runAgent measures, on a fresh host control plane with Gatekeeper: the cold reconcile of
+// n tenants, a no-op pass (time and mutating requests, from the audit log), and a
+// one-tenant change from commit to applied.
+func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
+	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Stop()
+	repo, err := writeTenants(filepath.Join(work, "repo"), n)
+	if err != nil {
+		return nil, err
+	}
+	agent, src, err := newAgent(c, work)
+	if err != nil {
+		return nil, err
+	}
+	defer agent.Close()
+	r := &agentRun{}
+	start := time.Now()
+	if err := agent.InstallCRDs(ctx); err != nil {
+		return nil, err
+	}
+	if err := pass(ctx, agent, src, n); err != nil {
+		return nil, fmt.Errorf("cold reconcile: %w", err)
+	}
+	r.cold = time.Since(start)
+	if r.noop, r.noopWrites, err = noopPass(ctx, c, agent, src, n); err != nil {
+		return nil, err
+	}
+	if err := repo.Write("tenants/t0000.yaml", []byte(tenantFile(0, 21))); err != nil {
+		return nil, err
+	}
+	if _, err := repo.Commit("raise t0000's pod quota"); err != nil {
+		return nil, err
+	}
+	start = time.Now()
+	if err := pass(ctx, agent, src, n); err != nil {
+		return nil, fmt.Errorf("one-tenant change: %w", err)
+	}
+	r.change = time.Since(start)
+	return r, nil
+}
+
+func newAgent(c *cluster.Cluster, work string) (*reconciler.Agent, *source.Source, error) {
+	lib, err := policy.Library()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := c.ConfigFor(agentUser, "system:masters")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst // as `tenantry agent` runs
+	agent, err := reconciler.New(cfg, reconciler.Options{Workers: 8, Templates: lib, HealthTimeout: 5 * time.Minute})
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := source.New(source.Options{URL: "file://" + filepath.Join(work, "repo"), Dir: filepath.Join(work, "checkouts")})
+	if err != nil {
+		agent.Close()
+		return nil, nil, err
+	}
+	return agent, src, nil
+}
+
+// pass fetches and reconciles once, and checks every tenant came out Ready.
+func pass(ctx context.Context, agent *reconciler.Agent, src *source.Source, n int) error {
+	art, _, err := src.Fetch(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := agent.Sync(ctx, art.Path, art.Revision)
+	if err != nil {
+		return err
+	}
+	if res.Failed() || len(res.Tenants) != n {
+		return fmt.Errorf("%d tenants reconciled, failed: %v", len(res.Tenants), firstError(res))
+	}
+	return nil
+}
+
+func noopPass(ctx context.Context, c *cluster.Cluster, agent *reconciler.Agent, src *source.Source, n int) (time.Duration, int, error) {
+	before, err := c.MutatingRequests(agentUser)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := pass(ctx, agent, src, n); err != nil {
+		return 0, 0, fmt.Errorf("no-op pass: %w", err)
+	}
+	took := time.Since(start)
+	after, err := c.MutatingRequests(agentUser)
+	return took, after - before, err
+}
+
+func firstError(res *reconciler.Result) string {
+	var msgs []string
+	for _, t := range res.Tenants {
+		if t.Err != nil {
+			msgs = append(msgs, t.Name+": "+t.Err.Error())
+		}
+	}
+	for _, f := range res.Invalid {
+		msgs = append(msgs, f.Errors.Error())
+	}
+	if len(msgs) > 3 {
+		msgs = msgs[:3]
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// peakRSS is the process's peak resident set size in MiB (VmHWM).
+func peakRSS() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"time"
+)
+
+// Options configures a benchmark run.
+type Options struct {
+	Tenants []int // tenant counts, e.g. 100 and 1000
+	Runs    int   // runs per figure; medians are reported
+	Work    string
+	Log     io.Writer
+}
+
+// AgentResult is what one agent run, in its own process, reports.
+type AgentResult struct {
+	ColdSeconds   float64 `json:"coldSeconds"`
+	NoopSeconds   float64 `json:"noopSeconds"`
+	NoopWrites    int     `json:"noopWrites"`
+	ChangeSeconds float64 `json:"changeSeconds"`
+	PeakRSSMiB    float64 `json:"peakRSSMiB"`
+}
+
+// RunAgentChild is the child-process side of an agent run: it measures and prints JSON.
+// A process per run keeps peak RSS honest: it is the agent's (plus a small harness).
+func RunAgentChild(ctx context.Context, n int, work string, out io.Writer) error {
+	r, err := runAgent(ctx, n, work)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(out).Encode(AgentResult{ColdSeconds: r.cold.Seconds(), NoopSeconds: r.noop.Seconds(),
+		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), PeakRSSMiB: peakRSS()})
+}
+
+func agentInChild(ctx context.Context, n int, work string, log io.Writer) (*AgentResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the bench binary: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, self, "-agent-run", fmt.Sprint(n), "-work", work)
+	cmd.Stderr = log
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("agent run with %d tenants: %w", n, err)
+	}
+	var r AgentResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("agent run output %q: %w", out, err)
+	}
+	return &r, nil
+}
+
+// Run runs every benchmark and returns the report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Date: time.Now().UTC(), Machine: fmt.Sprintf("%s/%s, %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
+	for _, n := range o.Tenants {
+		figs, err := agentFigures(ctx, n, o)
+		if err != nil {
+			return nil, err
+		}
+		rep.Figures = append(rep.Figures, figs...)
+	}
+	rep.Figures = append(rep.Figures, gitFigures(ctx, o)...)
+	rep.Figures = append(rep.Figures, controlPlaneFigures(ctx, o)...)
+	rep.Figures = append(rep.Figures, missingFigures()...)
+	return rep, nil
+}
+
+func agentFigures(ctx context.Context, n int, o Options) ([]Figure, error) {
+	var cold, noop, writes, change, rss, peerCold, peerNoop []float64
+	for i := range o.Runs {
+		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: tenantry\n", n, i+1, o.Runs)
+		r, err := agentInChild(ctx, n, fmt.Sprintf("%s/agent-%d-%d", o.Work, n, i), o.Log)
+		if err != nil {
+			return nil, err
+		}
+		cold, noop, change = append(cold, r.ColdSeconds), append(noop, r.NoopSeconds), append(change, r.ChangeSeconds)
+		writes, rss = append(writes, float64(r.NoopWrites)), append(rss, r.PeakRSSMiB)
+		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: kubectl apply --server-side\n", n, i+1, o.Runs)
+		p, err := runPeer(ctx, n, fmt.Sprintf("%s/peer-%d-%d", o.Work, n, i))
+		if err != nil {
+			fmt.Fprintf(o.Log, "bench: peer failed: %v\n", err)
+			continue
+		}
+		peerCold, peerNoop = append(peerCold, p.cold.Seconds()), append(peerNoop, p.noop.Seconds())
+	}
+	objs := fmt.Sprintf("%d tenants x %d objects", n, ObjectsPerTenant)
+	pc := measured(fmt.Sprintf("peer kubectl apply --server-side cold, %d tenants", n), "s", "", peerCold)
+	pn := measured(fmt.Sprintf("peer kubectl apply --server-side no-op, %d tenants", n), "s", "", peerNoop)
+	figs := []Figure{
+		withRatio(measured(fmt.Sprintf("agent cold reconcile, %d tenants", n), "s", target(n, "< 60 s"), cold), pc),
+		withRatio(measured(fmt.Sprintf("agent no-op pass, %d tenants", n), "s", target(n, "< 5 s"), noop), pn),
+		measured(fmt.Sprintf("agent no-op pass mutating requests, %d tenants", n), "requests", target(n, "0"), writes),
+		measured(fmt.Sprintf("agent one-tenant change, commit to applied, %d tenants", n), "s", target(n, "< 2 s"), change),
+		measured(fmt.Sprintf("agent peak RSS, %d tenants", n), "MiB", target(n, "< 150 MiB"), rss),
+		pc, pn,
+	}
+	for i := range figs {
+		figs[i].Note = objs
+	}
+	return figs, nil
+}
+
+func target(n int, t string) string {
+	if n == 1000 {
+		return t
+	}
+	return ""
+}
+
+// missingFigures lists what the issue asks for that does not exist yet.
+func missingFigures() []Figure {
+	why := "the virtual cluster (bundled image and syncer) is not built yet"
+	return []Figure{
+		{Name: "virtual cluster: bundled control plane start to ready, and idle RSS", Missing: why},
+		{Name: "syncer: 1,000 pods virtual to host, total and p50/p99", Missing: why},
+		{Name: "syncer: status back to virtual, p50/p99", Missing: why},
+		{Name: "syncer: CPU seconds and RSS", Missing: why},
+	}
+}

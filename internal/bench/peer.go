@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/policy"
+	"github.com/tenantry/tenantry/reconciler/loader"
+	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/test/cluster"
+)
+
+// peerRun is `kubectl apply --server-side` over the same rendered objects, as a CI job
+// would run it: the Tenant CRD and templates first, then everything else.
+type peerRun struct{ cold, noop time.Duration }
+
+// runPeer renders the repo of n tenants with tenantry's renderer into plain manifests and
+// applies them with kubectl on a fresh host control plane with Gatekeeper.
+func runPeer(ctx context.Context, n int, work string) (*peerRun, error) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		return nil, fmt.Errorf("kubectl not found: %w", err)
+	}
+	if _, err := writeTenants(filepath.Join(work, "repo"), n); err != nil {
+		return nil, err
+	}
+	stage1, stage2, err := renderManifests(filepath.Join(work, "repo"), filepath.Join(work, "manifests"))
+	if err != nil {
+		return nil, err
+	}
+	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: true, Dir: filepath.Join(work, "cluster")})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Stop()
+	run := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kubectl %v: %w\n%s", args, err, tail(out.String()))
+		}
+		return nil
+	}
+	apply := func() error {
+		if err := run("apply", "--server-side", "--field-manager=ci", "-f", stage1); err != nil {
+			return err
+		}
+		if err := run("wait", "--for=condition=Established", "crd/tenants.tenantry.dev", "--timeout=5m"); err != nil {
+			return err
+		}
+		if err := run("wait", "--for=jsonpath={.status.created}=true", "constrainttemplates", "--all", "--timeout=5m"); err != nil {
+			return err
+		}
+		return run("apply", "--server-side", "--field-manager=ci", "-f", stage2)
+	}
+	r := &peerRun{}
+	start := time.Now()
+	if err := apply(); err != nil {
+		return nil, err
+	}
+	r.cold = time.Since(start)
+	start = time.Now()
+	if err := apply(); err != nil {
+		return nil, err
+	}
+	r.noop = time.Since(start)
+	return r, nil
+}
+
+// renderManifests writes stage1 (the Tenant CRD and used templates) and stage2
+// (namespaces first, then the rest) as multi-document YAML files.
+func renderManifests(repoDir, out string) (string, string, error) {
+	repo, err := loader.Load(repoDir)
+	if err != nil {
+		return "", "", err
+	}
+	lib, err := policy.Library()
+	if err != nil {
+		return "", "", err
+	}
+	templates := map[string]*unstructured.Unstructured{}
+	for _, t := range lib {
+		templates[render.TemplateKind(t)] = t
+	}
+	crd, err := toObject(v1alpha1.CRD)
+	if err != nil {
+		return "", "", err
+	}
+	stage1 := []*unstructured.Unstructured{crd, templates["K8sBlockNodePort"], templates["K8sNoPrivileged"]}
+	var namespaces, rest []*unstructured.Unstructured
+	for _, t := range repo.Tenants {
+		objs, err := render.Tenant(t)
+		if err != nil {
+			return "", "", err
+		}
+		cons, err := render.Constraints(t, templates)
+		if err != nil {
+			return "", "", err
+		}
+		objs = append(objs, cons...)
+		render.Label(objs, t.Name, t.Status.SourcePath, "main@sha1:bench")
+		mirror, err := mirrorOf(t)
+		if err != nil {
+			return "", "", err
+		}
+		namespaces = append(namespaces, objs[0])
+		rest = append(append(rest, objs[1:]...), mirror)
+	}
+	p1, p2 := filepath.Join(out, "stage1.yaml"), filepath.Join(out, "stage2.yaml")
+	if err := writeYAML(p1, stage1); err != nil {
+		return "", "", err
+	}
+	return p1, p2, writeYAML(p2, append(namespaces, rest...))
+}
+
+func mirrorOf(t *v1alpha1.Tenant) (*unstructured.Unstructured, error) {
+	data, err := json.Marshal(map[string]any{"apiVersion": v1alpha1.APIVersion, "kind": v1alpha1.Kind,
+		"metadata": map[string]any{"name": t.Name}, "spec": t.Spec})
+	if err != nil {
+		return nil, fmt.Errorf("encoding tenant %s: %w", t.Name, err)
+	}
+	u := &unstructured.Unstructured{}
+	return u, u.UnmarshalJSON(data)
+}
+
+func toObject(data []byte) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+		return nil, fmt.Errorf("decoding: %w", err)
+	}
+	return u, nil
+}
+
+func writeYAML(path string, objs []*unstructured.Unstructured) error {
+	var b bytes.Buffer
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", o.GetName(), err)
+		}
+		b.WriteString("---\n")
+		b.Write(data)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}

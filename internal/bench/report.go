@@ -1,0 +1,106 @@
+// Package bench measures tenantry against real components, with medians of several runs and side-by-side peers.
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+)
+
+// Figure is one measured (or missing) number.
+type Figure struct {
+	Name    string    `json:"name"`
+	Value   float64   `json:"value,omitempty"`
+	Unit    string    `json:"unit,omitempty"`
+	Runs    []float64 `json:"runs,omitempty"`
+	Target  string    `json:"target,omitempty"`
+	Ratio   *float64  `json:"ratio,omitempty"` // tenantry / peer, measured in the same session
+	Peer    string    `json:"peer,omitempty"`
+	Missing string    `json:"missing,omitempty"` // why there is no number
+	Note    string    `json:"note,omitempty"`
+}
+
+// Report is one `make bench` run.
+type Report struct {
+	Date    time.Time `json:"date"`
+	Machine string    `json:"machine"`
+	Figures []Figure  `json:"figures"`
+}
+
+// median returns the median of values (the mean of the middle two for an even count).
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), values...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// measured builds a figure from several runs.
+func measured(name, unit, target string, runs []float64) Figure {
+	return Figure{Name: name, Unit: unit, Target: target, Runs: runs, Value: median(runs)}
+}
+
+// withRatio sets the ratio of f to a peer figure measured in the same session.
+func withRatio(f Figure, peer Figure) Figure {
+	if peer.Value > 0 && f.Value > 0 {
+		r := f.Value / peer.Value
+		f.Ratio, f.Peer = &r, peer.Name
+	}
+	return f
+}
+
+// WriteTable prints the report as a table.
+func (r *Report) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tMEDIAN\tRUNS\tTARGET\tRATIO\tNOTE")
+	for _, f := range r.Figures {
+		value := fmt.Sprintf("%.3g %s", f.Value, f.Unit)
+		if f.Missing != "" {
+			value = "missing"
+		}
+		ratio := "-"
+		if f.Ratio != nil {
+			ratio = fmt.Sprintf("%.2fx %s", *f.Ratio, f.Peer)
+		}
+		note := f.Note
+		if f.Missing != "" {
+			note = f.Missing
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", f.Name, value, len(f.Runs), dash(f.Target), ratio, note)
+	}
+	_ = tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Save writes the report as latest.json and as a dated copy in dir.
+func (r *Report) Save(dir string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the report: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	for _, name := range []string{"latest.json", r.Date.Format("2006-01-02T150405") + ".json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	return nil
+}
