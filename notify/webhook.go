@@ -1,81 +1,74 @@
 package notify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 )
 
 // Webhook posts each event as JSON to a URL, retrying server errors with backoff.
+//
+// The payload is the sanitized Event plus a commit link:
+//
+//	{"kind":"drift","tenant":"team-a","revision":"main@sha1:…","message":"…",
+//	 "objects":[{"object":"ConfigMap/team-a/x","fields":["data.k"],"changes":[{"path":"data.k","old":"1","new":"2"}]}],
+//	 "corrected":true,"time":"…","author":"…","commitMessage":"…","repoURL":"https://…","commitURL":"https://…"}
+//
+// and a batch is one Summary ({"kind":"summary","message":…,"count":…,"counts":{…},
+// "tenants":[…],"events":[…],"time":…}). With Secret set (see NewHMACWebhook), each request
+// carries SignatureHeader: "sha256=" + hex(HMAC-SHA256(Secret, body)).
 type Webhook struct {
 	URL     string
 	Client  *http.Client
 	Retries int
 	Backoff time.Duration
+	// Secret, when set, signs every body (see Sign).
+	Secret []byte
 }
 
 // NewWebhook returns a generic JSON webhook notifier.
 func NewWebhook(u string) *Webhook {
-	return &Webhook{URL: u, Client: &http.Client{Timeout: 10 * time.Second}, Retries: 3, Backoff: 500 * time.Millisecond}
+	return &Webhook{URL: u, Client: defaultClient(), Retries: defaultRetries, Backoff: defaultBackoff}
+}
+
+// webhookEvent is the generic webhook payload of one event.
+type webhookEvent struct {
+	Event
+	CommitURL string `json:"commitURL,omitempty"`
 }
 
 // Notify implements Notifier.
 func (w *Webhook) Notify(ctx context.Context, e Event) error {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encoding event: %w", err)
-	}
-	backoff := w.Backoff
-	for attempt := 0; ; attempt++ {
-		retry, err := w.post(ctx, body)
-		if err == nil || !retry || attempt >= w.Retries {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("notifying %s: %w", redact(w.URL), ctx.Err())
-		case <-time.After(backoff):
-			backoff *= 2
-		}
-	}
+	e = Sanitize(e)
+	return w.send(ctx, webhookEvent{Event: e, CommitURL: CommitURL(e.RepoURL, e.Revision)})
 }
 
-func (w *Webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("building request to %s: %w", redact(w.URL), err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.Client.Do(req)
-	if err != nil {
-		return true, fmt.Errorf("posting to %s: %w", redact(w.URL), unwrapURLError(err))
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
-			fmt.Errorf("posting to %s: %s", redact(w.URL), resp.Status)
-	}
-	return false, nil
+// NotifySummary implements BatchNotifier.
+func (w *Webhook) NotifySummary(ctx context.Context, s Summary) error {
+	return w.send(ctx, s)
 }
 
-// redact keeps scheme and host of a URL: webhook paths and queries often carry tokens.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
+func (w *Webhook) send(ctx context.Context, payload any) error {
+	body, err := marshalJSON(payload)
 	if err != nil {
-		return "<invalid url>"
+		return fmt.Errorf("webhook: %w", err)
 	}
-	return u.Scheme + "://" + u.Host + "/<redacted>"
+	h := http.Header{}
+	if len(w.Secret) > 0 {
+		h.Set(SignatureHeader, Sign(w.Secret, body))
+	}
+	p := &post{client: w.Client, url: w.URL, header: h, body: body, secrets: append(urlSecrets(w.URL), string(w.Secret))}
+	if err := p.send(ctx, w.Retries, w.Backoff); err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	return nil
 }
 
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok { //nolint:errorlint // only the outermost url.Error carries the URL
-		return ue.Err
+// String describes w without its URL path, which often carries a token.
+func (w *Webhook) String() string {
+	if len(w.Secret) > 0 {
+		return "hmac-webhook " + redact(w.URL)
 	}
-	return err
+	return "webhook " + redact(w.URL)
 }

@@ -32,6 +32,10 @@ const (
 	DefaultBurst = 1000
 )
 
+// DefaultWorkers is how many tenants reconcile at once: most of a tenant's time is spent
+// waiting for health, not computing.
+const DefaultWorkers = 8
+
 // Options configures an Agent.
 type Options struct {
 	// Workers bounds how many tenants reconcile at once.
@@ -49,6 +53,8 @@ type Options struct {
 	// Templates is the ConstraintTemplate library (policy.Library()); a repo's policies/
 	// add to it and override templates of the same kind.
 	Templates []*unstructured.Unstructured
+	// RepoURL is the tenants repo, for commit links in notifications.
+	RepoURL string
 	// Instance names this agent on the Tenants it manages (label tenantry.dev/agent), so
 	// several agents, or tests, can share a host cluster. Default "tenantry".
 	Instance string
@@ -66,6 +72,7 @@ type Agent struct {
 	applied   map[string]*desired // last applied desired state per tenant, for drift checks
 	failing   map[string]string   // tenant -> last failure alerted, for alert dedup
 	heldBack  string              // last hold-back alerted, for alert dedup
+	commit    commitInfo          // the commit being reconciled, for notifications
 	driftSeen map[string]string   // tenant -> last uncorrected drift reported
 }
 
@@ -79,7 +86,7 @@ type desired struct {
 // New builds an Agent for the host cluster behind cfg.
 func New(cfg *rest.Config, opts Options) (*Agent, error) {
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = DefaultWorkers
 	}
 	if opts.HealthTimeout <= 0 {
 		opts.HealthTimeout = 2 * time.Minute
@@ -105,6 +112,17 @@ func New(cfg *rest.Config, opts Options) (*Agent, error) {
 	}
 	return &Agent{opts: opts, client: c, rm: rm, recorder: rec, stopRec: stop,
 		applied: map[string]*desired{}, failing: map[string]string{}, driftSeen: map[string]string{}}, nil
+}
+
+// commitInfo describes the commit a pass reconciles.
+type commitInfo struct{ author, message string }
+
+// SetCommit records the author and message of the commit the next passes reconcile, so
+// notifications can name them.
+func (a *Agent) SetCommit(author, message string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.commit = commitInfo{author: author, message: message}
 }
 
 // Close flushes and stops the event recorder.

@@ -48,6 +48,7 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 			return
 		}
 		a.recovered(ctx, "", art.Revision)
+		a.SetCommit(art.Author, art.Message)
 		res, err := a.Sync(logr.NewContext(ctx, log.WithValues("revision", art.Revision)), art.Path, art.Revision)
 		applied, retry = art.Revision, err != nil || res.Failed()
 		if opts.OnPass != nil {

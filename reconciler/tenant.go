@@ -329,6 +329,9 @@ func (a *Agent) notify(ctx context.Context, e notify.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
+	a.mu.Lock()
+	e.Author, e.CommitMessage, e.RepoURL = a.commit.author, a.commit.message, a.opts.RepoURL
+	a.mu.Unlock()
 	log := logr.FromContextOrDiscard(ctx)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

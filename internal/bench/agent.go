@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +122,7 @@ func newAgent(c *cluster.Cluster, work string) (*reconciler.Agent, *source.Sourc
 		return nil, nil, err
 	}
 	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst // as `tenantry agent` runs
-	agent, err := reconciler.New(cfg, reconciler.Options{Workers: 8, Templates: lib, HealthTimeout: 5 * time.Minute})
+	agent, err := reconciler.New(cfg, reconciler.Options{Workers: benchWorkers(), Templates: lib, HealthTimeout: 5 * time.Minute})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -193,4 +194,12 @@ func peakRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// benchWorkers is the agent's worker count: `tenantry agent`'s default, or TENANTRY_BENCH_WORKERS.
+func benchWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("TENANTRY_BENCH_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return reconciler.DefaultWorkers
 }

@@ -31,7 +31,7 @@ type agentFlags struct {
 	repoURL, branch, tag, commit, path, workDir string
 	credentialsDir, hookSecretFile              string
 	kubeconfig, healthAddr, metricsAddr         string
-	webhookURL                                  string
+	webhookURL, notifyConfig                    string
 	interval, driftInterval, healthTimeout      time.Duration
 	workers, maxDeletions                       int
 	detectOnly, allowMassDeletion, installCRDs  bool
@@ -65,10 +65,11 @@ func newAgentCommand() *cobra.Command {
 	fl.StringVar(&f.healthAddr, "health-addr", ":8081", "address for /healthz, /readyz and /hook/")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", ":8080", "address for /metrics (empty disables)")
 	fl.StringVar(&f.webhookURL, "notify-webhook-url", "", "generic JSON webhook for drift, failure and recovery events")
+	fl.StringVar(&f.notifyConfig, "notify-config", "", "notification config file (providers: Slack, Teams, Discord, Google Chat, webhooks; routes by event kind and tenant)")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "Git poll interval")
 	fl.DurationVar(&f.driftInterval, "drift-interval", 5*time.Minute, "drift check interval")
 	fl.DurationVar(&f.healthTimeout, "health-timeout", 2*time.Minute, "how long to wait for applied objects to become healthy")
-	fl.IntVar(&f.workers, "workers", 8, "tenants reconciled at once")
+	fl.IntVar(&f.workers, "workers", reconciler.DefaultWorkers, "tenants reconciled at once")
 	fl.IntVar(&f.maxDeletions, "max-tenant-deletions", 1, "tenants one revision may remove before pruning is held back")
 	fl.BoolVar(&f.detectOnly, "detect-only", false, "report drift without correcting it")
 	fl.BoolVar(&f.allowMassDeletion, "allow-mass-deletion", false, "allow one revision to remove more than --max-tenant-deletions tenants")
@@ -89,9 +90,14 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	if err != nil {
 		return err
 	}
+	notifier, closeNotifier, err := newNotifier(f)
+	if err != nil {
+		return err
+	}
+	defer closeNotifier()
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
 		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, AllowMassDeletion: f.allowMassDeletion,
-		Notifier: notifier(f.webhookURL), Templates: lib})
+		Notifier: notifier, Templates: lib, RepoURL: f.repoURL})
 	if err != nil {
 		return err
 	}
@@ -143,11 +149,26 @@ func newSource(f *agentFlags) (*source.Source, error) {
 		Ref: source.Ref{Branch: f.branch, Tag: f.tag, Commit: f.commit}})
 }
 
-func notifier(url string) notify.Notifier {
-	if url == "" {
-		return notify.Nop{}
+// newNotifier builds the notification router from --notify-config and/or the generic
+// --notify-webhook-url; the returned func flushes pending alerts.
+func newNotifier(f *agentFlags) (notify.Notifier, func(), error) {
+	var all notify.Multi
+	closeFn := func() {}
+	if f.notifyConfig != "" {
+		cfg, err := notify.LoadConfig(f.notifyConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		router, err := cfg.BuildRouter()
+		if err != nil {
+			return nil, nil, err
+		}
+		all, closeFn = append(all, router), func() { _ = router.Close() }
 	}
-	return notify.NewWebhook(url)
+	if f.webhookURL != "" {
+		all = append(all, notify.NewWebhook(f.webhookURL))
+	}
+	return all, closeFn, nil
 }
 
 // subdir points the agent at a directory inside the checkout.
