@@ -15,6 +15,7 @@ import (
 func main() {
 	tenants := flag.String("tenants", "100,1000", "tenant counts to benchmark")
 	runs := flag.Int("runs", 3, "runs per figure (medians are reported)")
+	largeRuns := flag.Int("large-runs", 0, "runs for 1,000 tenants or more (default: -runs)")
 	out := flag.String("out", "bench/results", "directory for latest.json and dated results")
 	work := flag.String("work", "", "work directory (default a temp dir)")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
@@ -27,13 +28,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, *tenants, *runs, *out, *work); err != nil {
+	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, tenants string, runs int, out, work string) error {
+func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string) error {
 	var counts []int
 	for _, s := range strings.Split(tenants, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -50,7 +51,7 @@ func run(ctx context.Context, tenants string, runs int, out, work string) error 
 		defer os.RemoveAll(dir)
 		work = dir
 	}
-	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, Work: work, Log: os.Stderr})
+	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, LargeRuns: largeRuns, Work: work, Log: os.Stderr})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 type Options struct {
 	Tenants []int // tenant counts, e.g. 100 and 1000
 	Runs    int   // runs per figure; medians are reported
+	// LargeRuns, when set, is the run count for 1,000 tenants or more (each run takes minutes).
+	LargeRuns int
 	Work    string
 	Log     io.Writer
 }
@@ -75,15 +77,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 func agentFigures(ctx context.Context, n int, o Options) ([]Figure, error) {
 	var cold, noop, writes, change, rss, peerCold, peerNoop []float64
-	for i := range o.Runs {
-		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: tenantry\n", n, i+1, o.Runs)
+	runs := o.Runs
+	if n >= 1000 && o.LargeRuns > 0 {
+		runs = o.LargeRuns
+	}
+	for i := range runs {
+		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: tenantry\n", n, i+1, runs)
 		r, err := agentInChild(ctx, n, fmt.Sprintf("%s/agent-%d-%d", o.Work, n, i), o.Log)
 		if err != nil {
 			return nil, err
 		}
 		cold, noop, change = append(cold, r.ColdSeconds), append(noop, r.NoopSeconds), append(change, r.ChangeSeconds)
 		writes, rss = append(writes, float64(r.NoopWrites)), append(rss, r.PeakRSSMiB)
-		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: kubectl apply --server-side\n", n, i+1, o.Runs)
+		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: kubectl apply --server-side\n", n, i+1, runs)
 		p, err := runPeer(ctx, n, fmt.Sprintf("%s/peer-%d-%d", o.Work, n, i))
 		if err != nil {
 			fmt.Fprintf(o.Log, "bench: peer failed: %v\n", err)
