@@ -46,7 +46,10 @@ type Options struct {
 	DetectOnly bool
 	// MaxTenantDeletions is how many tenants one revision may remove (default 1).
 	MaxTenantDeletions int
-	// AllowMassDeletion overrides MaxTenantDeletions.
+	// MaxTenantDeletionShare raises that limit to this share of all managed tenants
+	// (0.1 lets 10 of 100 go); 0 keeps the count limit alone.
+	MaxTenantDeletionShare float64
+	// AllowMassDeletion overrides MaxTenantDeletions and MaxTenantDeletionShare.
 	AllowMassDeletion bool
 	// Notifier receives drift, failure and recovery events.
 	Notifier notify.Notifier

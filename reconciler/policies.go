@@ -24,28 +24,12 @@ type policyPhase struct {
 	err       error                                 // why tenants with policies cannot be applied
 }
 
-// applyTemplates applies the templates used by any tenant: tenantry's library, overridden
-// by the repo's policies/ of the same kind.
+// applyTemplates applies the templates used by any tenant (see collectTemplates) and
+// waits until Gatekeeper has created their constraint CRDs.
 func (a *Agent) applyTemplates(ctx context.Context, repo *loader.Repo) *policyPhase {
-	ph := &policyPhase{templates: map[string]*unstructured.Unstructured{}}
-	all := append([]*unstructured.Unstructured{}, a.opts.Templates...)
-	for _, doc := range repo.Policies {
-		u, err := decodeYAML(doc.Data)
-		if err != nil {
-			ph.err = fmt.Errorf("%s: %w", doc.Path, err)
-			return ph
-		}
-		all = append(all, u)
-	}
-	for _, t := range all {
-		ph.templates[render.TemplateKind(t)] = t
-	}
-	used := usedTemplates(repo.Tenants, ph.templates)
-	if len(used) == 0 {
+	ph, used := a.collectTemplates(repo)
+	if ph.err != nil || len(used) == 0 {
 		return ph
-	}
-	for _, t := range used {
-		t.SetLabels(map[string]string{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance})
 	}
 	if _, err := a.rm.ApplyAll(ctx, used, ssa.DefaultApplyOptions()); err != nil {
 		ph.err = fmt.Errorf("applying ConstraintTemplates (is Gatekeeper installed?): %w", err)
@@ -53,6 +37,30 @@ func (a *Agent) applyTemplates(ctx context.Context, repo *loader.Repo) *policyPh
 	}
 	ph.err = a.waitTemplatesCreated(ctx, used)
 	return ph
+}
+
+// collectTemplates builds the policy phase without applying anything: tenantry's library,
+// overridden by the repo's policies/ of the same kind, and the templates tenants use,
+// labelled as they are applied.
+func (a *Agent) collectTemplates(repo *loader.Repo) (*policyPhase, []*unstructured.Unstructured) {
+	ph := &policyPhase{templates: map[string]*unstructured.Unstructured{}}
+	all := append([]*unstructured.Unstructured{}, a.opts.Templates...)
+	for _, doc := range repo.Policies {
+		u, err := decodeYAML(doc.Data)
+		if err != nil {
+			ph.err = fmt.Errorf("%s: %w", doc.Path, err)
+			return ph, nil
+		}
+		all = append(all, u)
+	}
+	for _, t := range all {
+		ph.templates[render.TemplateKind(t)] = t
+	}
+	used := usedTemplates(repo.Tenants, ph.templates)
+	for _, t := range used {
+		t.SetLabels(map[string]string{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance})
+	}
+	return ph, used
 }
 
 func usedTemplates(tenants []*v1alpha1.Tenant, all map[string]*unstructured.Unstructured) []*unstructured.Unstructured {

@@ -130,19 +130,15 @@ func (a *Agent) markInvalid(ctx context.Context, f loader.FailedTenant, rev stri
 // removeTenants removes host Tenants whose files left the repo, by their deletion
 // policy. It returns why it held back, if it did.
 func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev string, allowed bool) ([]string, string, error) {
-	gone, err := a.departed(ctx, repo)
+	gone, total, err := a.departed(ctx, repo)
 	if err != nil || len(gone) == 0 {
 		return nil, "", err
 	}
 	if !allowed {
 		return nil, "", nil
 	}
-	limit := a.opts.MaxTenantDeletions
-	if repo.Defaults != nil && repo.Defaults.Spec.MaxTenantDeletions != nil {
-		limit = *repo.Defaults.Spec.MaxTenantDeletions
-	}
-	if len(gone) > limit && !a.opts.AllowMassDeletion {
-		return nil, fmt.Sprintf("revision would remove %d tenants, more than the limit of %d (use --allow-mass-deletion)", len(gone), limit), nil
+	if limit := a.deletionLimit(repo, total); len(gone) > limit && !a.opts.AllowMassDeletion {
+		return nil, fmt.Sprintf("revision would remove %d of %d tenants, more than the limit of %d (use --allow-mass-deletion)", len(gone), total, limit), nil
 	}
 	var removed []string
 	for _, u := range gone {
@@ -175,8 +171,19 @@ func (a *Agent) listManaged(ctx context.Context) (map[string]*unstructured.Unstr
 	return out, nil
 }
 
-// departed lists managed host Tenants that no file in the repo declares.
-func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructured.Unstructured, error) {
+// deletionLimit is how many tenants one revision may remove: defaults.yaml's
+// maxTenantDeletions or --max-tenant-deletions, raised by --max-deletion-share of total.
+func (a *Agent) deletionLimit(repo *loader.Repo, total int) int {
+	limit := a.opts.MaxTenantDeletions
+	if repo.Defaults != nil && repo.Defaults.Spec.MaxTenantDeletions != nil {
+		limit = *repo.Defaults.Spec.MaxTenantDeletions
+	}
+	return max(limit, int(a.opts.MaxTenantDeletionShare*float64(total)))
+}
+
+// departed lists managed host Tenants that no file in the repo declares, and how many
+// managed Tenants there are in all.
+func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructured.Unstructured, int, error) {
 	declared := map[string]bool{}
 	for _, t := range repo.Tenants {
 		declared[t.Name] = true
@@ -186,7 +193,7 @@ func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructure
 	}
 	live, err := a.listManaged(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var gone []*unstructured.Unstructured
 	for name, u := range live {
@@ -195,7 +202,7 @@ func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructure
 		}
 	}
 	sort.Slice(gone, func(i, j int) bool { return gone[i].GetName() < gone[j].GetName() })
-	return gone, nil
+	return gone, len(live), nil
 }
 
 // removeTenant stops managing a tenant. Retain (the default) leaves its namespace, virtual

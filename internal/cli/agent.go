@@ -34,6 +34,7 @@ type agentFlags struct {
 	webhookURL, notifyConfig                    string
 	interval, driftInterval, healthTimeout      time.Duration
 	workers, maxDeletions                       int
+	maxDeletionShare                            float64
 	detectOnly, allowMassDeletion, installCRDs  bool
 }
 
@@ -71,6 +72,7 @@ func newAgentCommand() *cobra.Command {
 	fl.DurationVar(&f.healthTimeout, "health-timeout", 2*time.Minute, "how long to wait for applied objects to become healthy")
 	fl.IntVar(&f.workers, "workers", reconciler.DefaultWorkers, "tenants reconciled at once")
 	fl.IntVar(&f.maxDeletions, "max-tenant-deletions", 1, "tenants one revision may remove before pruning is held back")
+	fl.Float64Var(&f.maxDeletionShare, "max-deletion-share", 0, "share of all tenants (0..1) one revision may remove; raises --max-tenant-deletions")
 	fl.BoolVar(&f.detectOnly, "detect-only", false, "report drift without correcting it")
 	fl.BoolVar(&f.allowMassDeletion, "allow-mass-deletion", false, "allow one revision to remove more than --max-tenant-deletions tenants")
 	fl.BoolVar(&f.installCRDs, "install-crds", true, "apply the Tenant CRD at start")
@@ -96,7 +98,7 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	}
 	defer closeNotifier()
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
-		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, AllowMassDeletion: f.allowMassDeletion,
+		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, MaxTenantDeletionShare: f.maxDeletionShare, AllowMassDeletion: f.allowMassDeletion,
 		Notifier: notifier, Templates: lib, RepoURL: f.repoURL})
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-// Package cli holds tenantry's cobra commands: agent, dev and validate.
+// Package cli holds tenantry's cobra commands: agent, dev, validate, diff, history and status.
 package cli
 
 import (
@@ -42,7 +42,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand())
+	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand(), newDiffCommand(), newHistoryCommand(), newStatusCommand())
 	return root
 }
 

@@ -352,7 +352,7 @@ func TestMassDeletionHeldBack(t *testing.T) {
 	e.remove("mass-a")
 	e.remove("mass-b")
 	res := e.commitAndSync("remove two tenants")
-	if !strings.Contains(res.HeldBack, "would remove 2 tenants") || len(res.Removed) != 0 {
+	if !strings.Contains(res.HeldBack, "would remove 2 of 3 tenants") || len(res.Removed) != 0 {
 		t.Fatalf("held back %q, removed %v", res.HeldBack, res.Removed)
 	}
 	for _, n := range []string{"mass-a", "mass-b"} {
@@ -360,7 +360,12 @@ func TestMassDeletionHeldBack(t *testing.T) {
 			t.Fatalf("tenant %s removed despite the hold", n)
 		}
 	}
-	e.agent = e.newAgent(reconciler.Options{Instance: "testmassdeletionheldback", AllowMassDeletion: true})
+	// A share of a third still holds two back; two thirds lets them go.
+	e.agent = e.newAgent(reconciler.Options{Instance: "testmassdeletionheldback", MaxTenantDeletionShare: 0.34})
+	if res = e.sync(); len(res.Removed) != 0 || res.HeldBack == "" {
+		t.Fatalf("share 0.34: removed %v, held back %q", res.Removed, res.HeldBack)
+	}
+	e.agent = e.newAgent(reconciler.Options{Instance: "testmassdeletionheldback", MaxTenantDeletionShare: 0.67})
 	res = e.sync()
 	if len(res.Removed) != 2 {
 		t.Fatalf("with the override: removed %v, held back %q", res.Removed, res.HeldBack)
