@@ -18,6 +18,7 @@ func main() {
 	largeRuns := flag.Int("large-runs", 0, "runs for 1,000 tenants or more (default: -runs)")
 	out := flag.String("out", "bench/results", "directory for latest.json and dated results")
 	work := flag.String("work", "", "work directory (default a temp dir)")
+	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
 	flag.Parse()
 	ctx := context.Background()
@@ -28,15 +29,18 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work); err != nil {
+	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work, *merge); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string) error {
+func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string, merge bool) error {
 	var counts []int
 	for _, s := range strings.Split(tenants, ",") {
+		if s == "none" {
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("-tenants: %w", err)
@@ -48,12 +52,17 @@ func run(ctx context.Context, tenants string, runs, largeRuns int, out, work str
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }()
 		work = dir
 	}
 	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, LargeRuns: largeRuns, Work: work, Log: os.Stderr})
 	if err != nil {
 		return err
+	}
+	if merge {
+		if err := rep.MergeInto(out); err != nil {
+			return err
+		}
 	}
 	rep.WriteTable(os.Stdout)
 	return rep.Save(out)

@@ -17,8 +17,8 @@ type Options struct {
 	Runs    int   // runs per figure; medians are reported
 	// LargeRuns, when set, is the run count for 1,000 tenants or more (each run takes minutes).
 	LargeRuns int
-	Work    string
-	Log     io.Writer
+	Work      string
+	Log       io.Writer
 }
 
 // AgentResult is what one agent run, in its own process, reports.

@@ -104,3 +104,28 @@ func (r *Report) Save(dir string) error {
 	}
 	return nil
 }
+
+// MergeInto keeps the figures of dir/latest.json that this report did not measure, so a
+// partial run (e.g. -tenants none) updates its own figures only.
+func (r *Report) MergeInto(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "latest.json"))
+	if err != nil {
+		return fmt.Errorf("reading the report to merge into: %w", err)
+	}
+	var old Report
+	if err := json.Unmarshal(data, &old); err != nil {
+		return fmt.Errorf("decoding %s: %w", filepath.Join(dir, "latest.json"), err)
+	}
+	mine := map[string]bool{}
+	for _, f := range r.Figures {
+		mine[f.Name] = true
+	}
+	var merged []Figure
+	for _, f := range old.Figures {
+		if !mine[f.Name] {
+			merged = append(merged, f)
+		}
+	}
+	r.Figures = append(merged, r.Figures...)
+	return nil
+}
