@@ -181,20 +181,7 @@ func firstError(res *reconciler.Result) string {
 }
 
 // peakRSS is the process's peak resident set size in MiB (VmHWM).
-func peakRSS() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			var kb float64
-			_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func peakRSS() float64 { return procStatusMiB("/proc/self/status", "VmHWM:") }
 
 // benchWorkers is the agent's worker count: `tenantry agent`'s default, or TENANTRY_BENCH_WORKERS.
 func benchWorkers() int {

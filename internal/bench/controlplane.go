@@ -37,14 +37,19 @@ func controlPlaneFigures(ctx context.Context, o Options) []Figure {
 }
 
 func processRSS(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return procStatusMiB(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
+}
+
+// procStatusMiB reads a kB field (VmRSS:, VmHWM:) of a /proc status file, in MiB.
+func procStatusMiB(path, field string) float64 {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			var kb float64
-			_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%f", &kb)
+			_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, field)), "%f", &kb)
 			return kb / 1024
 		}
 	}

@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/policy"
@@ -132,6 +134,19 @@ func hostConfig(kubeconfig string) (*rest.Config, error) {
 	}
 	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst
 	return cfg, nil
+}
+
+// hostClient is a controller-runtime client for the host cluster behind kubeconfig.
+func hostClient(kubeconfig string) (client.Client, error) {
+	cfg, err := hostConfig(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	if err != nil {
+		return nil, fmt.Errorf("building the host client: %w", err)
+	}
+	return c, nil
 }
 
 func newSource(f *agentFlags) (*source.Source, error) {

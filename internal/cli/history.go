@@ -6,8 +6,6 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/internal/history"
 )
@@ -52,13 +50,9 @@ func runHistory(ctx context.Context, out io.Writer, o history.Options, kubeconfi
 		return err
 	}
 	if kubeconfig != "" {
-		cfg, err := hostConfig(kubeconfig)
+		c, err := hostClient(kubeconfig)
 		if err != nil {
 			return err
-		}
-		c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
-		if err != nil {
-			return fmt.Errorf("building the host client: %w", err)
 		}
 		states, err := history.ClusterStates(ctx, c)
 		if err != nil {

@@ -10,8 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -56,13 +54,9 @@ func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) er
 	if output != "table" && output != "json" && output != "yaml" {
 		return fmt.Errorf("unknown output %q (table, json or yaml)", output)
 	}
-	cfg, err := hostConfig(kubeconfig)
+	c, err := hostClient(kubeconfig)
 	if err != nil {
 		return err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
-	if err != nil {
-		return fmt.Errorf("building the host client: %w", err)
 	}
 	tenants, err := reconciler.ListTenants(ctx, c)
 	if err != nil {
