@@ -119,6 +119,9 @@ func TestTenantPolicyIsEnforcedInItsNamespaceOnly(t *testing.T) {
 	if ns, _, _ := unstructured.NestedStringSlice(c.Object, "spec", "match", "namespaces"); len(ns) != 1 || ns[0] != "tenant-pol-a" {
 		t.Fatalf("constraint scoped to %v", ns)
 	}
+	if kinds, _, _ := unstructured.NestedSlice(c.Object, "spec", "match", "kinds"); len(kinds) != 1 {
+		t.Fatalf("constraint match kinds from the template's annotation: %v", kinds)
+	}
 	cs := host.Clientset(t)
 	err = createNodePort(cs, "tenant-pol-a")
 	if err == nil || !strings.Contains(err.Error(), "type NodePort is not allowed") {
