@@ -45,7 +45,7 @@ func newLibraryEngine(t *testing.T, kind string, constraints ...*unstructured.Un
 // mustObject parses a single-object YAML document.
 func mustObject(t *testing.T, doc string) *unstructured.Unstructured {
 	t.Helper()
-	objs, err := decodeObjects([]byte(doc))
+	objs, err := DecodeObjects([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}

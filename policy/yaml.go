@@ -37,8 +37,8 @@ func decodeYAMLDocuments(data []byte) ([][]byte, error) {
 	}
 }
 
-// decodeObjects parses every document of a YAML stream as a Kubernetes object.
-func decodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
+// DecodeObjects parses every document of a YAML stream as a Kubernetes object.
+func DecodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	docs, err := decodeYAMLDocuments(data)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func readObjects(fsys fs.FS, name string) ([]*unstructured.Unstructured, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	objs, err := decodeObjects(data)
+	objs, err := DecodeObjects(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}

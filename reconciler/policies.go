@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler/loader"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
@@ -43,24 +44,35 @@ func (a *Agent) applyTemplates(ctx context.Context, repo *loader.Repo) *policyPh
 // overridden by the repo's policies/ of the same kind, and the templates tenants use,
 // labelled as they are applied.
 func (a *Agent) collectTemplates(repo *loader.Repo) (*policyPhase, []*unstructured.Unstructured) {
-	ph := &policyPhase{templates: map[string]*unstructured.Unstructured{}}
-	all := append([]*unstructured.Unstructured{}, a.opts.Templates...)
-	for _, doc := range repo.Policies {
-		u, err := decodeYAML(doc.Data)
-		if err != nil {
-			ph.err = fmt.Errorf("%s: %w", doc.Path, err)
-			return ph, nil
-		}
-		all = append(all, u)
-	}
-	for _, t := range all {
-		ph.templates[render.TemplateKind(t)] = t
+	templates, err := TemplatesByKind(a.opts.Templates, repo.Policies)
+	ph := &policyPhase{templates: templates, err: err}
+	if err != nil {
+		return ph, nil
 	}
 	used := usedTemplates(repo.Tenants, ph.templates)
 	for _, t := range used {
 		t.SetLabels(map[string]string{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance})
 	}
 	return ph, used
+}
+
+// TemplatesByKind maps constraint kinds to ConstraintTemplates: the library, overridden by
+// every template of the repo's policies/ files (which may hold several documents).
+func TemplatesByKind(library []*unstructured.Unstructured, docs []loader.Document) (map[string]*unstructured.Unstructured, error) {
+	out := make(map[string]*unstructured.Unstructured, len(library))
+	for _, t := range library {
+		out[render.TemplateKind(t)] = t
+	}
+	for _, d := range docs {
+		objs, err := policy.DecodeObjects(d.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Path, err)
+		}
+		for _, o := range objs {
+			out[render.TemplateKind(o)] = o
+		}
+	}
+	return out, nil
 }
 
 func usedTemplates(tenants []*v1alpha1.Tenant, all map[string]*unstructured.Unstructured) []*unstructured.Unstructured {

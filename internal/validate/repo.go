@@ -13,8 +13,8 @@ import (
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/policy"
+	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/loader"
-	"github.com/tenantry/tenantry/reconciler/render"
 )
 
 // repoContext is what a repo validation learned, reused to check manifests.
@@ -51,26 +51,14 @@ func Repo(ctx context.Context, dir string) (*Report, error) {
 	return r, nil
 }
 
-// templatesOf returns tenantry's library overridden by the repo's policies/, by kind.
+// templatesOf returns tenantry's library overridden by the repo's policies/, by kind,
+// exactly as the agent collects them.
 func templatesOf(docs []loader.Document) (map[string]*unstructured.Unstructured, error) {
 	lib, err := policy.Library()
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*unstructured.Unstructured{}
-	for _, t := range lib {
-		out[render.TemplateKind(t)] = t
-	}
-	for _, d := range docs {
-		objs, err := decodeDocuments(d.Data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", d.Path, err)
-		}
-		for _, o := range objs {
-			out[render.TemplateKind(o.obj)] = o.obj
-		}
-	}
-	return out, nil
+	return reconciler.TemplatesByKind(lib, docs)
 }
 
 // checkPolicies checks that a tenant's policies name known templates with valid parameters.
