@@ -16,7 +16,7 @@ mkdir -p "$cache" "$links"
 key() { (cd "$1" && cat go.mod go.sum build.env ./*.go 2>/dev/null) | sha256sum | cut -c1-16; }
 
 build() {
-	local dir=$1 name out tmp PKGS OUT="" LDFLAGS CGO_ENABLED MODULE_FILES=""
+	local dir=$1 name out tmp PKGS OUT="" LDFLAGS CGO_ENABLED TAGS="" MODULE_FILES=""
 	name=$(basename "$dir")
 	out=$cache/$name-$(key "$dir")
 	if [[ -f $out/.done ]]; then
@@ -29,9 +29,9 @@ build() {
 		source "$dir/build.env"
 		local start=$SECONDS
 		if [[ -n $OUT ]]; then
-			(cd "$dir" && CGO_ENABLED=$CGO_ENABLED go build -trimpath -ldflags "$LDFLAGS" -o "$tmp/$OUT" $PKGS)
+			(cd "$dir" && CGO_ENABLED=$CGO_ENABLED go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/$OUT" $PKGS)
 		else
-			(cd "$dir" && CGO_ENABLED=$CGO_ENABLED go build -trimpath -ldflags "$LDFLAGS" -o "$tmp/" $PKGS)
+			(cd "$dir" && CGO_ENABLED=$CGO_ENABLED go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$tmp/" $PKGS)
 		fi
 		for spec in $MODULE_FILES; do
 			local mod=${spec%%:*} file=${spec#*:} moddir

@@ -44,6 +44,8 @@ type TenantSpec struct {
 	Policies []Policy `json:"policies,omitempty"`
 	// Sync chooses which optional kinds the virtual cluster syncs.
 	Sync Sync `json:"sync,omitempty"`
+	// Pods says what the syncer allows and enforces on the tenant's pods in the host.
+	Pods PodPolicy `json:"pods,omitempty"`
 	// Expose says how the tenant's API server is reached.
 	Expose Expose `json:"expose,omitempty"`
 	// Persistence sizes the virtual control plane's data volume.
@@ -105,6 +107,19 @@ type Sync struct {
 	NetworkPolicies    bool      `json:"networkPolicies,omitempty"`
 	HostStorageClasses bool      `json:"hostStorageClasses,omitempty"`
 	Nodes              SyncNodes `json:"nodes,omitempty"`
+}
+
+// PodPolicy is what the syncer allows and enforces when it copies a tenant's pods to
+// the host. Everything is refused unless allowed here.
+type PodPolicy struct {
+	AllowHostPath    bool `json:"allowHostPath,omitempty"`
+	AllowHostNetwork bool `json:"allowHostNetwork,omitempty"`
+	AllowHostPID     bool `json:"allowHostPID,omitempty"`
+	AllowPrivileged  bool `json:"allowPrivileged,omitempty"`
+	// NodeSelector is merged into every host pod; it wins over the pod's own keys.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// Tolerations are added to every host pod.
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 }
 
 // SyncNodes syncs real nodes matching a selector instead of fake nodes.
@@ -170,6 +185,22 @@ type TenantStatus struct {
 	Inventory []ObjectRef `json:"inventory,omitempty"`
 	// LastDrift is the last drift seen, if any.
 	LastDrift *DriftRecord `json:"lastDrift,omitempty"`
+	// ControlPlane reports the tenant's virtual cluster.
+	ControlPlane *ControlPlaneStatus `json:"controlPlane,omitempty"`
+}
+
+// ControlPlaneStatus reports the tenant's virtual cluster, once its StatefulSet rolled out.
+type ControlPlaneStatus struct {
+	// Version is the Kubernetes version the virtual control plane runs, e.g. v1.37.2.
+	Version string `json:"version,omitempty"`
+	// Endpoint is the virtual API server's URL inside the host cluster.
+	Endpoint string `json:"endpoint,omitempty"`
+	// ExternalEndpoint is its URL from outside, when exposed.
+	ExternalEndpoint string `json:"externalEndpoint,omitempty"`
+	// KubeconfigSecret names the host Secret (in the tenant namespace) holding an admin kubeconfig.
+	KubeconfigSecret string `json:"kubeconfigSecret,omitempty"`
+	// Ready is true when the StatefulSet rolled out.
+	Ready bool `json:"ready"`
 }
 
 // ObjectRef identifies one applied object, in Flux's inventory format
