@@ -1,0 +1,57 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+
+	"k8s.io/client-go/rest"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// Labels and annotations the syncer puts on every host object it creates. The syncer only
+// ever touches host objects that carry LabelManagedBy with its own vcluster name.
+const (
+	// LabelManagedBy holds the name of the vcluster that created a host object.
+	LabelManagedBy = "vcluster.tenantry.dev/managed-by"
+	// LabelNamespace holds the virtual namespace of a host object; service and network
+	// policy selectors are narrowed by it, so virtual namespaces stay apart on the host.
+	LabelNamespace = "vcluster.tenantry.dev/namespace"
+	// AnnotationName, AnnotationNamespace, AnnotationUID and AnnotationKind name the
+	// virtual origin of a host object.
+	AnnotationName      = "vcluster.tenantry.dev/object-name"
+	AnnotationNamespace = "vcluster.tenantry.dev/object-namespace"
+	AnnotationUID       = "vcluster.tenantry.dev/object-uid"
+	AnnotationKind      = "vcluster.tenantry.dev/object-kind"
+)
+
+// Config is what the syncer needs to run for one virtual cluster.
+type Config struct {
+	// Virtual is the virtual API server; Host is the host cluster, used only inside HostNamespace.
+	Virtual, Host *rest.Config
+	// Name is the vcluster's name (the tenant's name), the last part of host names.
+	Name string
+	// HostNamespace is the tenant's namespace on the host.
+	HostNamespace string
+	// Pods is what the tenant file allows and enforces on pods.
+	Pods v1alpha1.PodPolicy
+	// Sync chooses the optional kinds.
+	Sync v1alpha1.Sync
+	// ServiceHost and ServicePort are where host pods reach the virtual API server
+	// (KUBERNETES_SERVICE_HOST and _PORT): the ClusterIP and port of the host Service in
+	// front of the virtual control plane.
+	ServiceHost string
+	ServicePort int
+	// DNSServer is the nameserver IP host pods use to resolve the virtual cluster's names.
+	DNSServer string
+	// VirtualCA is the virtual API server's CA bundle, given to pods with their token.
+	VirtualCA []byte
+}
+
+// ErrNotImplemented is returned by Run until the syncer lands.
+var ErrNotImplemented = errors.New("syncer: not implemented")
+
+// Run syncs until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	return ErrNotImplemented
+}
