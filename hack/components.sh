@@ -16,7 +16,7 @@ mkdir -p "$cache" "$links"
 key() { (cd "$1" && cat go.mod go.sum build.env ./*.go 2>/dev/null) | sha256sum | cut -c1-16; }
 
 build() {
-	local dir=$1 name out tmp PKGS OUT="" LDFLAGS CGO_ENABLED TAGS="" MODULE_FILES=""
+	local dir=$1 name out tmp PKGS OUT="" LDFLAGS CGO_ENABLED TAGS="" MODULE_FILES="" ON_REQUEST=""
 	name=$(basename "$dir")
 	out=$cache/$name-$(key "$dir")
 	if [[ -f $out/.done ]]; then
@@ -35,7 +35,11 @@ build() {
 		fi
 		for spec in $MODULE_FILES; do
 			local mod=${spec%%:*} file=${spec#*:} moddir
-			moddir=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
+			if [[ $mod == *@* ]]; then # a module outside the build list: download it only
+				moddir=$(cd "$dir" && go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+			else
+				moddir=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
+			fi
 			cp "$moddir/$file" "$tmp/"
 		done
 		chmod -R u+w "$tmp"
@@ -46,10 +50,15 @@ build() {
 	ln -sfn "$out" "$links/$name"
 }
 
+# Components marked ON_REQUEST=1 in build.env (the benchmark's peers) are built only when named.
 only=${1:-}
 for dir in "$root"/test/components/*/; do
 	dir=${dir%/}
 	[[ -f $dir/build.env ]] || continue
-	[[ -z $only || $(basename "$dir") == "$only" ]] || continue
+	if [[ -z $only ]]; then
+		grep -q '^ON_REQUEST=1' "$dir/build.env" && continue
+	elif [[ $(basename "$dir") != "$only" ]]; then
+		continue
+	fi
 	build "$dir"
 done

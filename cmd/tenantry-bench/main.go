@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/internal/bench"
 )
@@ -18,6 +19,7 @@ func main() {
 	largeRuns := flag.Int("large-runs", 0, "runs for 1,000 tenants or more (default: -runs)")
 	out := flag.String("out", "bench/results", "directory for latest.json and dated results")
 	work := flag.String("work", "", "work directory (default a temp dir)")
+	peerLimit := flag.Duration("peer-limit", 10*time.Minute, "cap on each wait of a peer run; a capped run reports how far it got")
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
 	flag.Parse()
@@ -29,13 +31,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work, *merge); err != nil {
+	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work, *merge, *peerLimit); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string, merge bool) error {
+func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string, merge bool, peerLimit time.Duration) error {
 	var counts []int
 	for _, s := range strings.Split(tenants, ",") {
 		if s == "none" {
@@ -55,7 +57,7 @@ func run(ctx context.Context, tenants string, runs, largeRuns int, out, work str
 		defer func() { _ = os.RemoveAll(dir) }()
 		work = dir
 	}
-	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, LargeRuns: largeRuns, Work: work, Log: os.Stderr})
+	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, LargeRuns: largeRuns, Work: work, Log: os.Stderr, PeerLimit: peerLimit})
 	if err != nil {
 		return err
 	}

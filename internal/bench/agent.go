@@ -28,6 +28,8 @@ const ObjectsPerTenant = 11
 type agentRun struct {
 	cold, noop, change time.Duration
 	noopWrites         int
+	// apiserverCPU and etcdCPU are the control plane's CPU seconds over the whole run.
+	apiserverCPU, etcdCPU float64
 }
 
 // tenantFile is a benchmark tenant: ten rendered objects and the Tenant mirror.
@@ -109,6 +111,8 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 		return nil, fmt.Errorf("one-tenant change: %w", err)
 	}
 	r.change = time.Since(start)
+	pids := c.PIDs()
+	r.apiserverCPU, r.etcdCPU = processCPU(pids["kube-apiserver"]), processCPU(pids["etcd"])
 	return r, nil
 }
 
@@ -190,3 +194,6 @@ func benchWorkers() int {
 	}
 	return reconciler.DefaultWorkers
 }
+
+// selfCPU is this process's user plus system CPU seconds so far.
+func selfCPU() float64 { return processCPU(os.Getpid()) }

@@ -19,6 +19,15 @@ type Options struct {
 	LargeRuns int
 	Work      string
 	Log       io.Writer
+	// PeerLimit caps each wait of a peer run (default 10 minutes).
+	PeerLimit time.Duration
+}
+
+func (o Options) peerLimit() time.Duration {
+	if o.PeerLimit > 0 {
+		return o.PeerLimit
+	}
+	return 10 * time.Minute
 }
 
 // AgentResult is what one agent run, in its own process, reports.
@@ -28,6 +37,9 @@ type AgentResult struct {
 	NoopWrites    int     `json:"noopWrites"`
 	ChangeSeconds float64 `json:"changeSeconds"`
 	PeakRSSMiB    float64 `json:"peakRSSMiB"`
+	CPUSeconds    float64 `json:"cpuSeconds"`
+	APIServerCPU  float64 `json:"apiserverCPUSeconds"`
+	EtcdCPU       float64 `json:"etcdCPUSeconds"`
 }
 
 // RunAgentChild is the child-process side of an agent run: it measures and prints JSON.
@@ -38,7 +50,8 @@ func RunAgentChild(ctx context.Context, n int, work string, out io.Writer) error
 		return err
 	}
 	return json.NewEncoder(out).Encode(AgentResult{ColdSeconds: r.cold.Seconds(), NoopSeconds: r.noop.Seconds(),
-		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), PeakRSSMiB: peakRSS()})
+		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), PeakRSSMiB: peakRSS(), CPUSeconds: selfCPU(),
+		APIServerCPU: r.apiserverCPU, EtcdCPU: r.etcdCPU})
 }
 
 func agentInChild(ctx context.Context, n int, work string, log io.Writer) (*AgentResult, error) {
@@ -76,42 +89,32 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 func agentFigures(ctx context.Context, n int, o Options) ([]Figure, error) {
-	var cold, noop, writes, change, rss, peerCold, peerNoop []float64
 	runs := o.Runs
 	if n >= 1000 && o.LargeRuns > 0 {
 		runs = o.LargeRuns
 	}
+	s := newSamples()
 	for i := range runs {
 		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: tenantry\n", n, i+1, runs)
 		r, err := agentInChild(ctx, n, fmt.Sprintf("%s/agent-%d-%d", o.Work, n, i), o.Log)
 		if err != nil {
 			return nil, err
 		}
-		cold, noop, change = append(cold, r.ColdSeconds), append(noop, r.NoopSeconds), append(change, r.ChangeSeconds)
-		writes, rss = append(writes, float64(r.NoopWrites)), append(rss, r.PeakRSSMiB)
+		s.addAgent(r)
 		fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: kubectl apply --server-side\n", n, i+1, runs)
-		p, err := runPeer(ctx, n, fmt.Sprintf("%s/peer-%d-%d", o.Work, n, i))
-		if err != nil {
+		if p, err := runPeer(ctx, n, fmt.Sprintf("%s/peer-%d-%d", o.Work, n, i)); err != nil {
 			fmt.Fprintf(o.Log, "bench: peer failed: %v\n", err)
-			continue
+		} else {
+			s.add(peerKubectl, "cold", p.cold.Seconds())
+			s.add(peerKubectl, "noop", p.noop.Seconds())
 		}
-		peerCold, peerNoop = append(peerCold, p.cold.Seconds()), append(peerNoop, p.noop.Seconds())
+		for j, shape := range []fluxShape{fluxPerTenant, fluxAll} {
+			fmt.Fprintf(o.Log, "bench: %d tenants, run %d/%d: %s\n", n, i+1, runs, shape)
+			r, err := runFlux(ctx, n, fmt.Sprintf("%s/flux%d-%d-%d", o.Work, j, n, i), shape, o.peerLimit(), o.Log)
+			s.addFlux(shape, r, err, o.peerLimit())
+		}
 	}
-	objs := fmt.Sprintf("%d tenants x %d objects", n, ObjectsPerTenant)
-	pc := measured(fmt.Sprintf("peer kubectl apply --server-side cold, %d tenants", n), "s", "", peerCold)
-	pn := measured(fmt.Sprintf("peer kubectl apply --server-side no-op, %d tenants", n), "s", "", peerNoop)
-	figs := []Figure{
-		withRatio(measured(fmt.Sprintf("agent cold reconcile, %d tenants", n), "s", target(n, "< 60 s"), cold), pc),
-		withRatio(measured(fmt.Sprintf("agent no-op pass, %d tenants", n), "s", target(n, "< 5 s"), noop), pn),
-		measured(fmt.Sprintf("agent no-op pass mutating requests, %d tenants", n), "requests", target(n, "0"), writes),
-		measured(fmt.Sprintf("agent one-tenant change, commit to applied, %d tenants", n), "s", target(n, "< 2 s"), change),
-		measured(fmt.Sprintf("agent peak RSS, %d tenants", n), "MiB", target(n, "< 150 MiB"), rss),
-		pc, pn,
-	}
-	for i := range figs {
-		figs[i].Note = objs
-	}
-	return figs, nil
+	return s.figures(n), nil
 }
 
 func target(n int, t string) string {

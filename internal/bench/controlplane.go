@@ -55,3 +55,27 @@ func procStatusMiB(path, field string) float64 {
 	}
 	return 0
 }
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux everywhere.
+const clockTicks = 100
+
+// processCPU is a process's user plus system CPU seconds so far, from /proc/<pid>/stat.
+func processCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name is in parentheses and may hold spaces: count fields after it.
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	var utime, stime float64
+	_, _ = fmt.Sscanf(fields[11], "%f", &utime)
+	_, _ = fmt.Sscanf(fields[12], "%f", &stime)
+	return (utime + stime) / clockTicks
+}

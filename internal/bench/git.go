@@ -62,7 +62,7 @@ func gitFigures(ctx context.Context, o Options) []Figure {
 		measured("git poll when nothing changed (ls-remote only)", "s", "", poll),
 		measured("git poll when nothing changed: bytes on the wire", "KiB", "", pollKiB),
 		measured("git fetch after one new commit: bytes on the wire", "KiB", "", incrKiB),
-		withRatio(measured("git fetch after one new commit, 10,000 commits x 1,000 files", "s", "", incr), fc),
+		withRatio(measured("git fetch after one new commit, 10,000 commits x 1,000 files", "s", "", incr), "fresh clone", fc),
 		measured("git fetch after one new commit: memory allocated", "MiB", "", incrMiB),
 		fc,
 		measured("git fresh clone: memory allocated", "MiB", "", freshMiB),

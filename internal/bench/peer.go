@@ -81,13 +81,44 @@ func runPeer(ctx context.Context, n int, work string) (*peerRun, error) {
 // renderManifests writes stage1 (the Tenant CRD and used templates) and stage2
 // (namespaces first, then the rest) as multi-document YAML files.
 func renderManifests(repoDir, out string) (string, string, error) {
-	repo, err := loader.Load(repoDir)
+	r, err := renderRepo(repoDir)
 	if err != nil {
 		return "", "", err
 	}
+	var namespaces, rest []*unstructured.Unstructured
+	for _, t := range r.tenants {
+		namespaces = append(namespaces, t.objects[0])
+		rest = append(rest, t.objects[1:]...)
+	}
+	p1, p2 := filepath.Join(out, "stage1.yaml"), filepath.Join(out, "stage2.yaml")
+	if err := writeYAML(p1, r.stage1); err != nil {
+		return "", "", err
+	}
+	return p1, p2, writeYAML(p2, append(namespaces, rest...))
+}
+
+// renderedRepo is a tenants repo rendered by tenantry's own renderer into the plain
+// objects tenantry applies, for peers that apply manifests.
+type renderedRepo struct {
+	// stage1 is what must exist first: the Tenant CRD and the used templates.
+	stage1  []*unstructured.Unstructured
+	tenants []renderedTenant
+}
+
+// renderedTenant is one tenant's objects, namespace first, Tenant mirror last.
+type renderedTenant struct {
+	name    string
+	objects []*unstructured.Unstructured
+}
+
+func renderRepo(repoDir string) (*renderedRepo, error) {
+	repo, err := loader.Load(repoDir)
+	if err != nil {
+		return nil, err
+	}
 	lib, err := policy.Library()
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	templates := map[string]*unstructured.Unstructured{}
 	for _, t := range lib {
@@ -95,33 +126,35 @@ func renderManifests(repoDir, out string) (string, string, error) {
 	}
 	crd, err := toObject(v1alpha1.CRD)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	stage1 := []*unstructured.Unstructured{crd, templates["K8sBlockNodePort"], templates["K8sNoPrivileged"]}
-	var namespaces, rest []*unstructured.Unstructured
+	out := &renderedRepo{stage1: []*unstructured.Unstructured{crd, templates["K8sBlockNodePort"], templates["K8sNoPrivileged"]}}
 	for _, t := range repo.Tenants {
-		objs, err := render.Tenant(t)
+		objs, err := renderTenant(t, templates)
 		if err != nil {
-			return "", "", err
+			return nil, err
 		}
-		cons, err := render.Constraints(t, templates)
-		if err != nil {
-			return "", "", err
-		}
-		objs = append(objs, cons...)
-		render.Label(objs, t.Name, t.Status.SourcePath, "main@sha1:bench")
-		mirror, err := mirrorOf(t)
-		if err != nil {
-			return "", "", err
-		}
-		namespaces = append(namespaces, objs[0])
-		rest = append(append(rest, objs[1:]...), mirror)
+		out.tenants = append(out.tenants, renderedTenant{name: t.Name, objects: objs})
 	}
-	p1, p2 := filepath.Join(out, "stage1.yaml"), filepath.Join(out, "stage2.yaml")
-	if err := writeYAML(p1, stage1); err != nil {
-		return "", "", err
+	return out, nil
+}
+
+func renderTenant(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	objs, err := render.Tenant(t)
+	if err != nil {
+		return nil, err
 	}
-	return p1, p2, writeYAML(p2, append(namespaces, rest...))
+	cons, err := render.Constraints(t, templates)
+	if err != nil {
+		return nil, err
+	}
+	objs = append(objs, cons...)
+	render.Label(objs, t.Name, t.Status.SourcePath, "main@sha1:bench")
+	mirror, err := mirrorOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return append(objs, mirror), nil
 }
 
 func mirrorOf(t *v1alpha1.Tenant) (*unstructured.Unstructured, error) {

@@ -8,21 +8,32 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
 
 // Figure is one measured (or missing) number.
 type Figure struct {
-	Name    string    `json:"name"`
-	Value   float64   `json:"value,omitempty"`
-	Unit    string    `json:"unit,omitempty"`
-	Runs    []float64 `json:"runs,omitempty"`
-	Target  string    `json:"target,omitempty"`
-	Ratio   *float64  `json:"ratio,omitempty"` // tenantry / peer, measured in the same session
-	Peer    string    `json:"peer,omitempty"`
-	Missing string    `json:"missing,omitempty"` // why there is no number
-	Note    string    `json:"note,omitempty"`
+	Name   string    `json:"name"`
+	Value  float64   `json:"value,omitempty"`
+	Unit   string    `json:"unit,omitempty"`
+	Runs   []float64 `json:"runs,omitempty"`
+	Target string    `json:"target,omitempty"`
+	// Ratios are tenantry / peer, each peer measured in the same session.
+	Ratios  []Ratio `json:"ratios,omitempty"`
+	Missing string  `json:"missing,omitempty"` // why there is no number
+	Note    string  `json:"note,omitempty"`
+	// System, Metric and Tenants identify side-by-side figures, for the chart.
+	System  string `json:"system,omitempty"`
+	Metric  string `json:"metric,omitempty"`
+	Tenants int    `json:"tenants,omitempty"`
+}
+
+// Ratio is a tenantry figure divided by a peer's.
+type Ratio struct {
+	Peer  string  `json:"peer"`
+	Value float64 `json:"value"`
 }
 
 // Report is one `make bench` run.
@@ -50,11 +61,11 @@ func measured(name, unit, target string, runs []float64) Figure {
 	return Figure{Name: name, Unit: unit, Target: target, Runs: runs, Value: median(runs)}
 }
 
-// withRatio sets the ratio of f to a peer figure measured in the same session.
-func withRatio(f Figure, peer Figure) Figure {
-	if peer.Value > 0 && f.Value > 0 {
-		r := f.Value / peer.Value
-		f.Ratio, f.Peer = &r, peer.Name
+// withRatio adds the ratio of f to a peer's figure measured in the same session, when
+// both were measured.
+func withRatio(f Figure, peer string, p Figure) Figure {
+	if p.Missing == "" && p.Value > 0 && f.Missing == "" && f.Value > 0 {
+		f.Ratios = append(f.Ratios, Ratio{Peer: peer, Value: f.Value / p.Value})
 	}
 	return f
 }
@@ -68,10 +79,11 @@ func (r *Report) WriteTable(w io.Writer) {
 		if f.Missing != "" {
 			value = "missing"
 		}
-		ratio := "-"
-		if f.Ratio != nil {
-			ratio = fmt.Sprintf("%.2fx %s", *f.Ratio, f.Peer)
+		var ratios []string
+		for _, r := range f.Ratios {
+			ratios = append(ratios, fmt.Sprintf("%.2fx %s", r.Value, r.Peer))
 		}
+		ratio := dash(strings.Join(ratios, ", "))
 		note := f.Note
 		if f.Missing != "" {
 			note = f.Missing
@@ -88,7 +100,7 @@ func dash(s string) string {
 	return s
 }
 
-// Save writes the report as latest.json and as a dated copy in dir.
+// Save writes the report as latest.json, a dated copy and chart.svg in dir.
 func (r *Report) Save(dir string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -101,6 +113,13 @@ func (r *Report) Save(dir string) error {
 		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", name, err)
 		}
+	}
+	var chart strings.Builder
+	if err := r.WriteChart(&chart); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "chart.svg"), []byte(chart.String()), 0o644); err != nil {
+		return fmt.Errorf("writing chart.svg: %w", err)
 	}
 	return nil
 }
