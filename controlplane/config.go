@@ -1,5 +1,3 @@
-// Package controlplane runs a tenant's virtual cluster: kine, kube-apiserver,
-// kube-controller-manager, the syncer and DNS, in one process tree.
 package controlplane
 
 import (
@@ -37,6 +35,9 @@ type Config struct {
 	Owners []v1alpha1.Subject `json:"owners,omitempty"`
 	// Datastore is an external kine endpoint (postgres://, mysql://); empty means SQLite in DataDir.
 	Datastore string `json:"datastore,omitempty"`
+	// DNSUpstream is the nameserver (host:port) that names outside the virtual cluster are
+	// forwarded to; default the first nameserver of /etc/resolv.conf.
+	DNSUpstream string `json:"dnsUpstream,omitempty"`
 	// Pods and Sync come from the tenant file and configure the syncer.
 	Pods v1alpha1.PodPolicy `json:"pods,omitempty"`
 	Sync v1alpha1.Sync      `json:"sync,omitempty"`

@@ -1,28 +1,26 @@
 package syncer
 
 import (
-	"context"
-	"errors"
-
 	"k8s.io/client-go/rest"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Labels and annotations the syncer puts on every host object it creates. The syncer only
 // ever touches host objects that carry LabelManagedBy with its own vcluster name.
 const (
 	// LabelManagedBy holds the name of the vcluster that created a host object.
-	LabelManagedBy = "vcluster.tenantry.dev/managed-by"
+	LabelManagedBy = translate.LabelManagedBy
 	// LabelNamespace holds the virtual namespace of a host object; service and network
 	// policy selectors are narrowed by it, so virtual namespaces stay apart on the host.
-	LabelNamespace = "vcluster.tenantry.dev/namespace"
+	LabelNamespace = translate.LabelNamespace
 	// AnnotationName, AnnotationNamespace, AnnotationUID and AnnotationKind name the
 	// virtual origin of a host object.
-	AnnotationName      = "vcluster.tenantry.dev/object-name"
-	AnnotationNamespace = "vcluster.tenantry.dev/object-namespace"
-	AnnotationUID       = "vcluster.tenantry.dev/object-uid"
-	AnnotationKind      = "vcluster.tenantry.dev/object-kind"
+	AnnotationName      = translate.AnnotationName
+	AnnotationNamespace = translate.AnnotationNamespace
+	AnnotationUID       = translate.AnnotationUID
+	AnnotationKind      = translate.AnnotationKind
 )
 
 // Config is what the syncer needs to run for one virtual cluster.
@@ -46,12 +44,4 @@ type Config struct {
 	DNSServer string
 	// VirtualCA is the virtual API server's CA bundle, given to pods with their token.
 	VirtualCA []byte
-}
-
-// ErrNotImplemented is returned by Run until the syncer lands.
-var ErrNotImplemented = errors.New("syncer: not implemented")
-
-// Run syncs until ctx is done.
-func Run(ctx context.Context, cfg Config) error {
-	return ErrNotImplemented
 }

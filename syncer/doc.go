@@ -1,2 +1,2 @@
-// Package syncer copies a virtual cluster's low-level objects into the tenant's host namespace; today it holds the host naming scheme.
+// Package syncer copies a virtual cluster's low-level objects into the tenant's host namespace and their status back.
 package syncer

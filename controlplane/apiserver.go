@@ -1,0 +1,78 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// apiServerSpec runs kube-apiserver over kine with the PKI's certificates. advertise is the
+// pod IP, or loopback outside a pod.
+func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) Spec {
+	return Spec{
+		Name: "kube-apiserver",
+		Path: filepath.Join(c.BinDir, "kube-apiserver"),
+		Args: []string{
+			"--etcd-servers=http://127.0.0.1:" + itoa(kinePort), "--storage-media-type=application/json",
+			"--secure-port=" + itoa(c.APIPort), "--bind-address=0.0.0.0", "--advertise-address=" + advertise,
+			"--cert-dir=" + p.Path("apiserver-certs"),
+			"--tls-cert-file=" + p.Path("apiserver.crt"), "--tls-private-key-file=" + p.Path("apiserver.key"),
+			"--client-ca-file=" + p.Path("ca.crt"), "--authorization-mode=Node,RBAC",
+			"--service-account-issuer=https://kubernetes.default.svc." + ClusterDomain,
+			"--service-account-key-file=" + p.Path("sa.pub"), "--service-account-signing-key-file=" + p.Path("sa.key"),
+			"--service-cluster-ip-range=" + c.ServiceCIDR, "--allow-privileged=true",
+			"--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+			// 1.37 refuses a loopback advertise address with the lease endpoint reconciler, and
+			// the host Service, not the virtual kubernetes Endpoints, routes to this server.
+			"--endpoint-reconciler-type=none",
+			"--requestheader-client-ca-file=" + p.Path("front-proxy-ca.crt"),
+			"--requestheader-allowed-names=" + frontProxyClientUser,
+			"--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+			"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+			"--proxy-client-cert-file=" + p.Path("front-proxy-client.crt"),
+			"--proxy-client-key-file=" + p.Path("front-proxy-client.key"),
+		},
+	}
+}
+
+// localConfig is an admin client config for the virtual API server on loopback.
+func (c *Config) localConfig(p *PKI) *rest.Config {
+	return &rest.Config{
+		Host: "https://127.0.0.1:" + itoa(c.APIPort),
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData: p.CAPEM, CertData: p.Admin.CertPEM, KeyData: p.Admin.KeyPEM,
+		},
+		QPS: 100, Burst: 200,
+	}
+}
+
+// apiReady returns nil when the virtual API server's /readyz answers ok.
+func apiReady(ctx context.Context, cs kubernetes.Interface) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("virtual API /readyz: %w: %s", err, strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+// waitAPIReady polls /readyz until it answers or ctx ends.
+func waitAPIReady(ctx context.Context, cs kubernetes.Interface) error {
+	for {
+		err := apiReady(ctx, cs)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the virtual API server: %w (last error: %w)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

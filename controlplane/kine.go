@@ -1,0 +1,49 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+)
+
+// kineSpec runs kine on loopback: SQLite in DataDir, or the external Datastore.
+func (c *Config) kineSpec(port int) Spec {
+	endpoint := c.Datastore
+	if endpoint == "" {
+		endpoint = "sqlite://" + filepath.Join(c.DataDir, "kine.db") + "?_journal=WAL&cache=shared"
+	}
+	return Spec{
+		Name: "kine",
+		Path: filepath.Join(c.BinDir, "kine"),
+		Args: []string{"--endpoint=" + endpoint, "--listen-address=127.0.0.1:" + itoa(port)},
+	}
+}
+
+// waitTCP waits until something accepts connections on addr.
+func waitTCP(ctx context.Context, addr string) error {
+	var d net.Dialer
+	for {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			_ = conn.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w (last error: %w)", addr, ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,145 @@
+// Package controller runs one types.Syncer as a controller-runtime controller over both clusters.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
+	"github.com/tenantry/tenantry/syncer/types"
+)
+
+// Register adds a controller for s to mgr: virtual objects of the kind and managed host
+// objects (from hostCache) both enqueue the virtual key. Because both informers list
+// everything when they start, start-up is a full resync: host objects whose virtual origin
+// is gone are deleted, existing ones are found by their deterministic name.
+func Register(mgr manager.Manager, hostCache cache.Cache, sc *synccontext.Context, s types.ToHost) error {
+	ctx := context.Background()
+	if idx, ok := s.(types.Indexer); ok {
+		if err := idx.Index(ctx, mgr.GetFieldIndexer()); err != nil {
+			return fmt.Errorf("indexing %s: %w", s.Kind(), err)
+		}
+	}
+	r := &reconciler{sc: sc, s: s}
+	b := builder.ControllerManagedBy(mgr).Named(sc.VCluster + "-" + s.Kind()).For(s.New()).
+		WatchesRawSource(source.Kind(hostCache, s.New(), handler.EnqueueRequestsFromMapFunc(r.fromHost)))
+	if w, ok := s.(types.Watcher); ok {
+		b = w.Watch(b, sc)
+	}
+	if err := b.Complete(r); err != nil {
+		return fmt.Errorf("starting the %s syncer: %w", s.Kind(), err)
+	}
+	return nil
+}
+
+type reconciler struct {
+	sc *synccontext.Context
+	s  types.ToHost
+}
+
+// fromHost maps a managed host object to the key of its virtual origin.
+func (r *reconciler) fromHost(_ context.Context, hObj client.Object) []reconcile.Request {
+	key, ok := r.sc.Origin(hObj)
+	if !ok || hObj.GetAnnotations()[translate.AnnotationKind] != r.s.Kind() {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: key}}
+}
+
+func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	log := logr.FromContextOrDiscard(ctx).WithValues("kind", r.s.Kind(), "virtual", req.String())
+	ctx = logr.NewContext(ctx, log)
+	vObj, err := r.get(ctx, r.sc.Virtual, req.NamespacedName)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("reading virtual %s %s: %w", r.s.Kind(), req, err)
+	}
+	hKey := client.ObjectKey{Namespace: r.sc.HostNamespace, Name: r.sc.Name(req.Name, req.Namespace)}
+	hObj, err := r.get(ctx, r.sc.Host, hKey)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("reading host %s %s: %w", r.s.Kind(), hKey, err)
+	}
+	if hObj != nil && (!r.sc.Managed(hObj) || hObj.GetAnnotations()[translate.AnnotationKind] != r.s.Kind()) {
+		return reconcile.Result{}, nil
+	}
+	if vObj == nil && hObj != nil {
+		// The cache may lag behind a delete-and-recreate: confirm with the API server.
+		if vObj, err = r.get(ctx, r.sc.VirtualReader, req.NamespacedName); err != nil {
+			return reconcile.Result{}, fmt.Errorf("reading virtual %s %s: %w", r.s.Kind(), req, err)
+		}
+	}
+	if vObj == nil {
+		return reconcile.Result{}, r.deleteHost(ctx, hObj)
+	}
+	if vObj.GetDeletionTimestamp() != nil {
+		if t, ok := r.s.(types.Terminator); ok {
+			return reconcile.Result{}, t.Terminate(ctx, r.sc, vObj, hObj)
+		}
+		return reconcile.Result{}, nil
+	}
+	if f, ok := r.s.(types.Filter); ok {
+		wanted, err := f.Wanted(ctx, r.sc, vObj)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if !wanted {
+			return reconcile.Result{}, r.deleteHost(ctx, hObj)
+		}
+	}
+	return r.sync(ctx, vObj, hObj)
+}
+
+func (r *reconciler) sync(ctx context.Context, vObj, hObj client.Object) (reconcile.Result, error) {
+	if err := r.s.SyncToHost(ctx, r.sc, vObj, hObj); err != nil {
+		if apierrors.IsConflict(err) {
+			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if fh, ok := r.s.(types.FromHost); ok && hObj != nil {
+		if err := fh.SyncFromHost(ctx, r.sc, hObj, vObj); err != nil {
+			if apierrors.IsConflict(err) {
+				return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+			}
+			return reconcile.Result{}, err
+		}
+	}
+	return reconcile.Result{}, nil
+}
+
+// get reads key into a new object of the kind; nil when it does not exist.
+func (r *reconciler) get(ctx context.Context, c client.Reader, key client.ObjectKey) (client.Object, error) {
+	obj := r.s.New()
+	if err := c.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return obj, nil
+}
+
+// deleteHost deletes a managed host object whose virtual origin is gone or unwanted.
+func (r *reconciler) deleteHost(ctx context.Context, hObj client.Object) error {
+	if hObj == nil || hObj.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	logr.FromContextOrDiscard(ctx).Info("deleting host object", "host", hObj.GetName())
+	uid := hObj.GetUID()
+	err := r.sc.Host.Delete(ctx, hObj, client.Preconditions{UID: &uid})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting host %s %s: %w", r.s.Kind(), hObj.GetName(), err)
+	}
+	return nil
+}

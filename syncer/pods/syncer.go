@@ -1,0 +1,105 @@
+package pods
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
+)
+
+// Syncer syncs pods.
+type Syncer struct{}
+
+// Kind implements types.Syncer.
+func (Syncer) Kind() string { return Kind }
+
+// New implements types.Syncer.
+func (Syncer) New() client.Object { return &corev1.Pod{} }
+
+// SyncToHost creates the host pod and its token Secret, or refreshes the host pod's
+// labels and annotations (a pod's spec cannot change).
+func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
+	vPod := vObj.(*corev1.Pod)
+	if hObj == nil {
+		return create(ctx, sc, vPod)
+	}
+	hPod := hObj.(*corev1.Pod)
+	if hPod.Annotations[translate.AnnotationUID] != string(vPod.UID) {
+		// The host pod belongs to an earlier virtual pod of the same name.
+		uid := hPod.UID
+		if err := sc.Host.Delete(ctx, hPod, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting stale host pod %s: %w", hPod.Name, err)
+		}
+		return nil
+	}
+	if err := ensureToken(ctx, sc, vPod, hPod); err != nil {
+		return err
+	}
+	return updateMeta(ctx, sc, vPod, hPod)
+}
+
+func create(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod) error {
+	if err := Check(vPod, sc.Pods); err != nil {
+		_ = sc.SyncError(vPod, err)
+		logr.FromContextOrDiscard(ctx).Info("pod refused by the tenant's pod policy", "reason", err.Error())
+		return nil
+	}
+	hPod := ToHost(vPod, options(sc))
+	if err := sc.CreateHost(ctx, vPod, hPod); err != nil {
+		return err
+	}
+	return ensureToken(ctx, sc, vPod, hPod)
+}
+
+// options are the rewrite options of sc. When real host nodes are synced, pods are kept
+// on the nodes the tenant sees; the pod policy's node selector still wins.
+func options(sc *synccontext.Context) Options {
+	policy := sc.Pods
+	if sc.Sync.Nodes.Enabled && len(sc.Sync.Nodes.NodeSelector) > 0 {
+		policy.NodeSelector = maps.Clone(sc.Sync.Nodes.NodeSelector)
+		maps.Copy(policy.NodeSelector, sc.Pods.NodeSelector)
+	}
+	return Options{Translator: sc.Translator, Pods: policy, ServiceHost: sc.ServiceHost,
+		ServicePort: sc.ServicePort, DNSServer: sc.DNSServer}
+}
+
+// updateMeta copies changed labels and annotations to the host pod.
+func updateMeta(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) error {
+	labels, annotations := sc.Labels(vPod), sc.Annotations(vPod, Kind)
+	if maps.Equal(labels, hPod.Labels) && maps.Equal(annotations, hPod.Annotations) {
+		return nil
+	}
+	updated := hPod.DeepCopy()
+	updated.Labels, updated.Annotations = labels, annotations
+	return sc.UpdateHost(ctx, vPod, updated)
+}
+
+// Terminate plays the kubelet's part in deleting a virtual pod: it deletes the host pod
+// with the same grace period, then removes the virtual pod once the host pod is gone.
+func (Syncer) Terminate(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
+	if hObj == nil {
+		zero := int64(0)
+		uid := vObj.GetUID()
+		err := sc.Virtual.Delete(ctx, vObj, &client.DeleteOptions{GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &uid}})
+		if client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("removing terminated virtual pod: %w", err)
+		}
+		return nil
+	}
+	if hObj.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	opts := &client.DeleteOptions{GracePeriodSeconds: vObj.GetDeletionGracePeriodSeconds()}
+	if err := sc.Host.Delete(ctx, hObj, opts); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting host pod %s: %w", hObj.GetName(), err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package services syncs services to the host with the same ClusterIP and translated selectors.
+package services
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
+)
+
+// Kind is the service kind recorded on host objects.
+const Kind = "Service"
+
+// Syncer syncs services.
+type Syncer struct{}
+
+// Kind implements types.Syncer.
+func (Syncer) Kind() string { return Kind }
+
+// New implements types.Syncer.
+func (Syncer) New() client.Object { return &corev1.Service{} }
+
+// Wanted skips the virtual API server's own default/kubernetes service.
+func (Syncer) Wanted(_ context.Context, _ *synccontext.Context, vObj client.Object) (bool, error) {
+	return vObj.GetNamespace() != "default" || vObj.GetName() != "kubernetes", nil
+}
+
+// ToHost is the host form of a virtual service: same ClusterIPs and ports, selector
+// narrowed to this vcluster's pods of the service's namespace, node ports left to the host.
+func ToHost(v *corev1.Service, t translate.Translator) *corev1.Service {
+	h := &corev1.Service{ObjectMeta: t.ObjectMeta(v, Kind), Spec: *v.Spec.DeepCopy()}
+	h.Spec.Selector = t.Selector(v.Spec.Selector, v.Namespace)
+	h.Spec.HealthCheckNodePort = 0
+	for i := range h.Spec.Ports {
+		h.Spec.Ports[i].NodePort = 0
+	}
+	return h
+}
+
+// SyncToHost creates the host service with the virtual ClusterIP; when the host has
+// given that IP away it creates it without one and recreates the virtual service with
+// the host's IP.
+func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
+	v := vObj.(*corev1.Service)
+	want := ToHost(v, sc.Translator)
+	if hObj == nil {
+		return create(ctx, sc, v, want)
+	}
+	h := hObj.(*corev1.Service)
+	if needsNewVirtualIP(v, h) {
+		return recreateVirtual(ctx, sc, v, h)
+	}
+	keepHostAllocations(want, h)
+	if equality.Semantic.DeepEqual(want.Spec, h.Spec) && maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+		return nil
+	}
+	updated := h.DeepCopy()
+	updated.Labels, updated.Annotations, updated.Spec = want.Labels, want.Annotations, want.Spec
+	return sc.UpdateHost(ctx, v, updated)
+}
+
+func create(ctx context.Context, sc *synccontext.Context, v, want *corev1.Service) error {
+	err := sc.Host.Create(ctx, want)
+	if err == nil {
+		return nil
+	}
+	if !ipTaken(err) {
+		return sc.CreateHost(ctx, v, want)
+	}
+	want = want.DeepCopy()
+	want.Spec.ClusterIP, want.Spec.ClusterIPs = "", nil
+	if err := sc.CreateHost(ctx, v, want); err != nil {
+		return err
+	}
+	return recreateVirtual(ctx, sc, v, want)
+}
+
+// ipTaken reports whether the host refused a service because its ClusterIP is in use.
+func ipTaken(err error) bool {
+	return apierrors.IsInvalid(err) && strings.Contains(err.Error(), "already allocated")
+}
+
+func needsNewVirtualIP(v, h *corev1.Service) bool {
+	if v.Spec.ClusterIP == corev1.ClusterIPNone || v.Spec.Type == corev1.ServiceTypeExternalName {
+		return false
+	}
+	return h.Spec.ClusterIP != "" && v.Spec.ClusterIP != h.Spec.ClusterIP
+}
+
+// keepHostAllocations copies what the host allocated (ClusterIPs, node ports) into want.
+func keepHostAllocations(want, h *corev1.Service) {
+	want.Spec.ClusterIP, want.Spec.ClusterIPs = h.Spec.ClusterIP, h.Spec.ClusterIPs
+	want.Spec.HealthCheckNodePort = h.Spec.HealthCheckNodePort
+	for i := range want.Spec.Ports {
+		for _, hp := range h.Spec.Ports {
+			if hp.Port == want.Spec.Ports[i].Port && hp.Protocol == want.Spec.Ports[i].Protocol {
+				want.Spec.Ports[i].NodePort = hp.NodePort
+			}
+		}
+	}
+}
+
+// recreateVirtual replaces the virtual service by one with the host's ClusterIP(s):
+// a service's ClusterIP cannot change in place.
+func recreateVirtual(ctx context.Context, sc *synccontext.Context, v, h *corev1.Service) error {
+	if h.Spec.ClusterIP == "" {
+		return fmt.Errorf("host service %s has no ClusterIP yet", h.Name)
+	}
+	fresh := v.DeepCopy()
+	fresh.ObjectMeta = metav1.ObjectMeta{Name: v.Name, Namespace: v.Namespace, Labels: v.Labels,
+		Annotations: v.Annotations, OwnerReferences: v.OwnerReferences, Finalizers: v.Finalizers}
+	fresh.Spec.ClusterIP, fresh.Spec.ClusterIPs = h.Spec.ClusterIP, h.Spec.ClusterIPs
+	fresh.Status = corev1.ServiceStatus{}
+	uid := v.UID
+	if err := sc.Virtual.Delete(ctx, v, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting virtual service to change its ClusterIP: %w", err)
+	}
+	if err := sc.Virtual.Create(ctx, fresh); err != nil {
+		return fmt.Errorf("recreating virtual service with the host ClusterIP %s: %w", h.Spec.ClusterIP, err)
+	}
+	return nil
+}
+
+// SyncFromHost copies the host's load-balancer status to the virtual service.
+func (Syncer) SyncFromHost(ctx context.Context, sc *synccontext.Context, hObj, vObj client.Object) error {
+	h, v := hObj.(*corev1.Service), vObj.(*corev1.Service)
+	if equality.Semantic.DeepEqual(h.Status.LoadBalancer, v.Status.LoadBalancer) {
+		return nil
+	}
+	updated := v.DeepCopy()
+	updated.Status.LoadBalancer = h.Status.LoadBalancer
+	if err := sc.Virtual.Status().Update(ctx, updated); err != nil {
+		return fmt.Errorf("updating virtual service status: %w", err)
+	}
+	return nil
+}

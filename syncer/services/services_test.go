@@ -1,0 +1,48 @@
+package services
+
+import (
+	"maps"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tenantry/tenantry/syncer/translate"
+)
+
+func TestToHost(t *testing.T) {
+	tr := translate.Translator{VCluster: "team-a", HostNamespace: "tenant-team-a"}
+	tests := []struct {
+		name         string
+		spec         corev1.ServiceSpec
+		wantSelector map[string]string
+	}{
+		{name: "selector narrowed, IP kept", spec: corev1.ServiceSpec{ClusterIP: "10.96.0.20", ClusterIPs: []string{"10.96.0.20"},
+			Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Port: 80}}},
+			wantSelector: map[string]string{"app": "web", translate.LabelManagedBy: "team-a", translate.LabelNamespace: "shop"}},
+		{name: "selector-less stays selector-less", spec: corev1.ServiceSpec{ClusterIP: "10.96.0.21", Ports: []corev1.ServicePort{{Port: 80}}}},
+		{name: "node ports left to the host", spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, ClusterIP: "10.96.0.22",
+			Selector: map[string]string{"app": "x"}, Ports: []corev1.ServicePort{{Port: 80, NodePort: 30080}}},
+			wantSelector: map[string]string{"app": "x", translate.LabelManagedBy: "team-a", translate.LabelNamespace: "shop"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}, Spec: tt.spec}
+			h := ToHost(v, tr)
+			if h.Name != "web-x-shop-x-team-a" || h.Spec.ClusterIP != tt.spec.ClusterIP {
+				t.Errorf("host %s ClusterIP %s", h.Name, h.Spec.ClusterIP)
+			}
+			if !maps.Equal(h.Spec.Selector, tt.wantSelector) || (tt.wantSelector == nil) != (h.Spec.Selector == nil) {
+				t.Errorf("selector %v, want %v", h.Spec.Selector, tt.wantSelector)
+			}
+			for _, p := range h.Spec.Ports {
+				if p.NodePort != 0 {
+					t.Errorf("node port %d copied", p.NodePort)
+				}
+			}
+			if len(v.Spec.Ports) > 0 && v.Spec.Ports[0].NodePort != tt.spec.Ports[0].NodePort {
+				t.Error("the virtual service was modified")
+			}
+		})
+	}
+}
