@@ -90,6 +90,7 @@ type Router struct {
 	queueSize int
 	timeout   time.Duration
 	flushWait time.Duration
+	observe   DeliveryObserver
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -350,7 +351,9 @@ func (l *lane) flush() {
 		}
 		ctx, cancel := context.WithTimeout(l.r.ctx, l.r.timeout)
 		defer cancel()
-		if err := bn.NotifySummary(ctx, NewSummary(events, l.r.clock.Now())); err != nil {
+		err := bn.NotifySummary(ctx, NewSummary(events, l.r.clock.Now()))
+		l.r.observed(l.name, err)
+		if err != nil {
 			l.r.log.Error(err, "notification summary failed", "provider", l.name, "events", len(batch))
 			l.forget(batch)
 		}
@@ -364,7 +367,9 @@ func (l *lane) flush() {
 func (l *lane) deliver(q queued) {
 	ctx, cancel := context.WithTimeout(l.r.ctx, l.r.timeout)
 	defer cancel()
-	if err := l.n.Notify(ctx, q.e); err != nil {
+	err := l.n.Notify(ctx, q.e)
+	l.r.observed(l.name, err)
+	if err != nil {
 		l.r.log.Error(err, "notification failed", "provider", l.name, "kind", q.e.Kind, "tenant", q.e.Tenant)
 		l.forget([]queued{q})
 	}

@@ -20,6 +20,7 @@ import (
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/notify"
+	"github.com/tenantry/tenantry/reconciler/render"
 )
 
 // FieldManager is the stable server-side apply field manager of every write.
@@ -61,6 +62,18 @@ type Options struct {
 	// Instance names this agent on the Tenants it manages (label tenantry.dev/agent), so
 	// several agents, or tests, can share a host cluster. Default "tenantry".
 	Instance string
+	// Metrics records the agent's Prometheus metrics (NewMetrics); nil records none.
+	Metrics *Metrics
+	// StalledAfter and StalledRevisions are the stalled rule: a tenant failing on every
+	// attempt for StalledAfter (default 30m) or across StalledRevisions revisions in a
+	// row (default 3) is alerted once as stalled.
+	StalledAfter     time.Duration
+	StalledRevisions int
+	// VirtualClusters rolls out each tenant's virtual cluster (charts/vcluster) with its
+	// other objects, and reports it in status.controlPlane.
+	VirtualClusters bool
+	// VCluster holds the host-wide settings of the virtual clusters.
+	VCluster render.VClusterOptions
 }
 
 // Agent reconciles a tenants repo into the host cluster.
@@ -77,6 +90,7 @@ type Agent struct {
 	heldBack  string              // last hold-back alerted, for alert dedup
 	commit    commitInfo          // the commit being reconciled, for notifications
 	driftSeen map[string]string   // tenant -> last uncorrected drift reported
+	stalls    stallTracker        // failure streaks, for stalled alerts
 }
 
 // desired is what a tenant was last applied as.

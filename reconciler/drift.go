@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +24,9 @@ type Drift struct {
 	Objects   []v1alpha1.DriftObject
 	Corrected bool
 	Err       error
+	// Changes holds each drifted object's fields with live (Old) and desired (New)
+	// values, by object name; Secret values are masked.
+	Changes map[string][]notify.FieldChange
 }
 
 // CheckDrift compares every applied tenant's objects with the live state through a
@@ -63,6 +65,7 @@ func (a *Agent) CheckDrift(ctx context.Context) []Drift {
 
 // checkTenant is the periodic drift check of one tenant: diff, correct, record.
 func (a *Agent) checkTenant(ctx context.Context, d *desired) Drift {
+	ctx = withTenant(ctx, d.tenant.Name, d.revision)
 	live, old, ok, err := a.getTenant(ctx, d.tenant.Name)
 	if err != nil || !ok {
 		return Drift{Tenant: d.tenant.Name, Err: fmt.Errorf("reading the tenant: %w", err)}
@@ -91,6 +94,7 @@ func (a *Agent) correctDrift(ctx context.Context, live *unstructured.Unstructure
 			r.Corrected, r.Err = false, fmt.Errorf("correcting drift: %w", err)
 		}
 	}
+	a.opts.Metrics.observeDrift(d.tenant.Name, r.Corrected)
 	// Uncorrected drift stays until someone acts: report it once, not on every check.
 	if sig := fmt.Sprint(r.Objects); r.Corrected || a.setDriftSeen(d.tenant.Name, sig) != sig {
 		a.recordDrift(ctx, live, d, r, st)
@@ -111,7 +115,12 @@ func (a *Agent) diffTenant(ctx context.Context, d *desired) Drift {
 		case ssa.CreatedAction:
 			r.Objects = append(r.Objects, v1alpha1.DriftObject{Object: objectName(obj), Fields: []string{"(deleted)"}})
 		case ssa.ConfiguredAction:
-			r.Objects = append(r.Objects, v1alpha1.DriftObject{Object: objectName(obj), Fields: diffPaths(live.Object, merged.Object)})
+			changes := driftChanges(obj.GetKind(), live.Object, merged.Object)
+			if r.Changes == nil {
+				r.Changes = map[string][]notify.FieldChange{}
+			}
+			r.Changes[objectName(obj)] = changes
+			r.Objects = append(r.Objects, v1alpha1.DriftObject{Object: objectName(obj), Fields: fieldPaths(changes)})
 		}
 	}
 	return r
@@ -140,7 +149,8 @@ func (a *Agent) recordDrift(ctx context.Context, live *unstructured.Unstructured
 	diffs := make([]notify.ObjectDiff, 0, len(r.Objects))
 	for _, o := range r.Objects {
 		lines = append(lines, o.Object+": "+strings.Join(o.Fields, ", "))
-		diffs = append(diffs, notify.ObjectDiff{Object: o.Object, Fields: o.Fields})
+		diffs = append(diffs, notify.ObjectDiff{Object: o.Object, Fields: o.Fields, Changes: r.Changes[o.Object],
+			Secret: strings.HasPrefix(o.Object, "Secret/")})
 	}
 	reason := v1alpha1.ReasonDriftDetected
 	if r.Corrected {
@@ -154,43 +164,12 @@ func (a *Agent) recordDrift(ctx context.Context, live *unstructured.Unstructured
 
 // diffPaths lists the dotted field paths where merged (what we apply) differs from live.
 func diffPaths(live, merged map[string]any) []string {
-	var out []string
-	walkDiff("", live, merged, &out)
-	sort.Strings(out)
-	return out
+	return fieldPaths(driftChanges("", live, merged))
 }
 
 var ignoredPaths = map[string]bool{
 	"metadata.managedFields": true, "metadata.resourceVersion": true, "metadata.generation": true,
 	"metadata.uid": true, "metadata.creationTimestamp": true, "status": true,
-}
-
-func walkDiff(prefix string, live, merged any, out *[]string) {
-	if ignoredPaths[prefix] {
-		return
-	}
-	lm, lok := live.(map[string]any)
-	mm, mok := merged.(map[string]any)
-	if !lok || !mok {
-		if !reflect.DeepEqual(live, merged) {
-			*out = append(*out, prefix)
-		}
-		return
-	}
-	keys := map[string]bool{}
-	for k := range lm {
-		keys[k] = true
-	}
-	for k := range mm {
-		keys[k] = true
-	}
-	for k := range keys {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		walkDiff(p, lm[k], mm[k], out)
-	}
 }
 
 func objectName(o *unstructured.Unstructured) string {

@@ -38,7 +38,9 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 	var applied string
 	var retry bool
 	pass := func() {
+		began := time.Now()
 		art, changed, err := src.Fetch(ctx)
+		a.opts.Metrics.observeFetch(time.Since(began), err)
 		if err != nil {
 			log.Error(err, "fetching the tenants repo failed; serving the last good revision")
 			a.alertFailure(ctx, "", "", "fetching the tenants repo: "+err.Error())
@@ -49,7 +51,7 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 		}
 		a.recovered(ctx, "", art.Revision)
 		a.SetCommit(art.Author, art.Message)
-		res, err := a.Sync(logr.NewContext(ctx, log.WithValues("revision", art.Revision)), art.Path, art.Revision)
+		res, err := a.Sync(ctx, art.Path, art.Revision)
 		applied, retry = art.Revision, err != nil || res.Failed()
 		if opts.OnPass != nil {
 			opts.OnPass(res, err)

@@ -49,6 +49,7 @@ func (r *Result) Failed() bool {
 // objects or whole tenants, is held back when the checkout is empty or any file fails.
 func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("revision", rev)
+	ctx = logr.NewContext(ctx, log)
 	repo, err := loader.Load(dir)
 	if err != nil {
 		why := fmt.Sprintf("the tenants repo does not load: %v", err)
@@ -74,6 +75,7 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	if res.HeldBack != "" {
 		a.holdBack(ctx, rev, res.HeldBack)
 	}
+	a.opts.Metrics.setTenants(conditionCounts(repo.Tenants, res))
 	return res, err
 }
 
@@ -97,7 +99,9 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, re
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			began := time.Now()
 			out[i] = a.reconcileTenant(ctx, t, rev, prune, ps)
+			a.opts.Metrics.observeReconcile(t.Name, outcomeOf(t.Spec.Paused, out[i]), time.Since(began), time.Now())
 			if out[i].Err != nil {
 				logr.FromContextOrDiscard(ctx).Error(out[i].Err, "tenant failed", "tenant", t.Name)
 			}
@@ -208,7 +212,8 @@ func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructure
 // removeTenant stops managing a tenant. Retain (the default) leaves its namespace, virtual
 // cluster and data in place, marked orphaned; Delete removes every inventory object.
 func (a *Agent) removeTenant(ctx context.Context, u *unstructured.Unstructured, rev string) error {
-	log := logr.FromContextOrDiscard(ctx).WithValues("tenant", u.GetName())
+	ctx = withTenant(ctx, u.GetName(), "")
+	log := logr.FromContextOrDiscard(ctx)
 	st, err := statusOf(u)
 	if err != nil {
 		return err
@@ -219,7 +224,9 @@ func (a *Agent) removeTenant(ctx context.Context, u *unstructured.Unstructured, 
 		return err
 	}
 	if policy == string(v1alpha1.DeletionDelete) {
-		if _, err := a.rm.DeleteAll(ctx, objs, ownedBy(u.GetName())); err != nil {
+		cs, err := a.rm.DeleteAll(ctx, objs, ownedBy(u.GetName()))
+		logChanges(ctx, "pruned", cs, err)
+		if err != nil {
 			return fmt.Errorf("deleting tenant %s: %w", u.GetName(), err)
 		}
 		log.Info("tenant deleted with its data (deletionPolicy: Delete)")
@@ -230,6 +237,7 @@ func (a *Agent) removeTenant(ctx context.Context, u *unstructured.Unstructured, 
 		return fmt.Errorf("removing Tenant %s: %w", u.GetName(), err)
 	}
 	a.forget(u.GetName())
+	a.opts.Metrics.forgetTenant(u.GetName())
 	a.recorder.Eventf(u, corev1.EventTypeNormal, "Removed", "tenant file removed at %s (deletionPolicy %q)", rev, policy)
 	a.notify(ctx, notify.Event{Kind: notify.KindPruned, Tenant: u.GetName(), Revision: rev,
 		Message: fmt.Sprintf("tenant removed from Git; deletionPolicy %q", policy)})
@@ -254,7 +262,7 @@ func (a *Agent) orphan(ctx context.Context, objs []*unstructured.Unstructured, r
 
 // holdBack reports, once per revision and reason, that pruning was held back.
 func (a *Agent) holdBack(ctx context.Context, rev, why string) {
-	logr.FromContextOrDiscard(ctx).Info("pruning held back", "revision", rev, "reason", why)
+	logr.FromContextOrDiscard(ctx).Info("pruning held back", "reason", why)
 	a.mu.Lock()
 	key := rev + "\x00" + why
 	seen := a.heldBack == key

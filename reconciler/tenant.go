@@ -32,7 +32,8 @@ type TenantResult struct {
 // reconcileTenant applies one tenant's objects, waits for their health, prunes what left
 // its inventory (when prune is true) and records the outcome on the host Tenant.
 func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, prune bool, ps *passState) TenantResult {
-	log := logr.FromContextOrDiscard(ctx).WithValues("tenant", t.Name, "revision", rev)
+	ctx = withTenant(ctx, t.Name, "")
+	log := logr.FromContextOrDiscard(ctx)
 	res := TenantResult{Name: t.Name}
 	live, old, err := a.ensureMirror(ctx, t, ps.live[t.Name])
 	if err != nil {
@@ -42,10 +43,10 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	st := copyStatus(old)
 	st.LastAttemptedRevision, st.SourcePath = rev, t.Status.SourcePath
 	if t.Spec.Paused {
-		apiPaused(st)
-		res.Err = a.patchStatus(ctx, t.Name, old, st)
-		a.forget(t.Name)
-		return res
+		return a.reconcilePaused(ctx, live, t, old, st, rev, res)
+	}
+	if err := a.refuseDowngrade(t, old); err != nil {
+		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonDowngradeRefused, err, res)
 	}
 	objs, gitChanged, err := a.desiredObjects(t, rev, st, ps.policies)
 	if err != nil {
@@ -60,7 +61,7 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		res.Err = a.patchStatus(ctx, t.Name, old, st)
 		return res
 	}
-	if res.Changes, err = a.converge(ctx, live, t, objs, gitChanged || len(old.Inventory) == 0, st); err != nil {
+	if res.Changes, err = a.converge(ctx, live, t, objs, gitChanged || len(old.Inventory) == 0 || resumed(old), st); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
 	}
 	inv := inventoryOf(objs)
@@ -70,6 +71,9 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
 	}
 	st.Inventory = append(inv, kept...)
+	if st.ControlPlane, err = a.controlPlaneOf(ctx, t, st.ControlPlane); err != nil {
+		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonHealthFailed, err, res)
+	}
 	st.LastAppliedRevision = rev
 	setReady(st, true, v1alpha1.ReasonSucceeded, "Applied revision: "+rev)
 	if err := a.patchStatus(ctx, t.Name, old, st); err != nil {
@@ -77,7 +81,7 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		return res
 	}
 	if len(res.Changes) > 0 {
-		log.Info("tenant changed", "changes", res.Changes)
+		log.V(1).Info("tenant changed", "changes", res.Changes)
 		a.recorder.AnnotatedEventf(live, map[string]string{"revision": rev}, corev1.EventTypeNormal, "Progressing", "%s", strings.Join(res.Changes, "\n"))
 	}
 	a.remember(t, objs, st.ContentRevision)
@@ -150,6 +154,11 @@ func (a *Agent) desiredObjects(t *v1alpha1.Tenant, rev string, st *v1alpha1.Tena
 		}
 		objs = append(objs, constraints...)
 	}
+	vc, err := a.vclusterObjects(t)
+	if err != nil {
+		return nil, false, err
+	}
+	objs = append(objs, vc...)
 	digest, err := digestOf(t.Status.SourcePath, objs)
 	if err != nil {
 		return nil, false, err
@@ -183,7 +192,9 @@ func (a *Agent) converge(ctx context.Context, live *unstructured.Unstructured, t
 func (a *Agent) apply(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
 	opts := ssa.DefaultApplyOptions()
 	opts.WaitInterval, opts.WaitTimeout = 200*time.Millisecond, a.opts.HealthTimeout
+	opts.CustomStageKinds = rolesFirst
 	cs, err := a.rm.ApplyAllStaged(ctx, objs, opts)
+	logChanges(ctx, "applied", cs, err)
 	changes := changesOf(cs)
 	if err != nil {
 		return changes, fmt.Errorf("applying: %w", err)
@@ -228,6 +239,7 @@ func (a *Agent) pruneStale(ctx context.Context, tenant string, old, current []v1
 		return nil, inventoryOf(objs), nil
 	}
 	cs, err := a.rm.DeleteAll(ctx, objs, ownedBy(tenant))
+	logChanges(ctx, "pruned", cs, err)
 	return changesOf(cs), nil, err
 }
 
@@ -311,6 +323,7 @@ func (a *Agent) alertFailure(ctx context.Context, tenant, rev, msg string) {
 	if !seen {
 		a.notify(ctx, notify.Event{Kind: notify.KindFailure, Tenant: tenant, Revision: rev, Message: msg})
 	}
+	a.checkStalled(ctx, tenant, rev, msg)
 }
 
 // recovered notifies once when a failing tenant becomes Ready again.
@@ -318,6 +331,7 @@ func (a *Agent) recovered(ctx context.Context, tenant, rev string) {
 	a.mu.Lock()
 	_, was := a.failing[tenant]
 	delete(a.failing, tenant)
+	a.stalls.recovered(tenant)
 	a.mu.Unlock()
 	if was {
 		a.notify(ctx, notify.Event{Kind: notify.KindRecovered, Tenant: tenant, Revision: rev, Message: "tenant is Ready again"})

@@ -48,9 +48,13 @@ type TenantSpec struct {
 	Pods PodPolicy `json:"pods,omitempty"`
 	// Expose says how the tenant's API server is reached.
 	Expose Expose `json:"expose,omitempty"`
-	// Persistence sizes the virtual control plane's data volume.
+	// Persistence sizes the virtual control plane's data volume; size "0" turns it off
+	// (an emptyDir: the virtual cluster's data is lost with its pod).
 	Persistence Persistence `json:"persistence,omitempty"`
-	// Paused stops reconciling the tenant (nothing is applied, pruned or corrected).
+	// Paused scales the tenant to zero: its virtual cluster's StatefulSet goes to 0
+	// replicas (its data is kept) and the workloads synced into the host namespace are
+	// deleted; nothing else is applied, pruned or corrected. Unpausing restores the
+	// virtual cluster, whose syncer recreates the workloads.
 	Paused bool `json:"paused,omitempty"`
 	// DeletionPolicy decides what happens when the tenant file is removed: Retain (default) or Delete.
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
@@ -240,6 +244,8 @@ const (
 	ReasonPaused         = "Paused"
 	ReasonDriftCorrected = "DriftCorrected"
 	ReasonDriftDetected  = "DriftDetected"
+	// ReasonDowngradeRefused: kubernetesVersion is older than the virtual cluster runs.
+	ReasonDowngradeRefused = "DowngradeRefused"
 )
 
 // HostNamespace returns the tenant's host namespace.

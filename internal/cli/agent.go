@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -38,6 +37,8 @@ type agentFlags struct {
 	workers, maxDeletions                       int
 	maxDeletionShare                            float64
 	detectOnly, allowMassDeletion, installCRDs  bool
+	leader                                      leaderFlags
+	vcluster                                    vclusterFlags
 }
 
 func newAgentCommand() *cobra.Command {
@@ -78,6 +79,8 @@ func newAgentCommand() *cobra.Command {
 	fl.BoolVar(&f.detectOnly, "detect-only", false, "report drift without correcting it")
 	fl.BoolVar(&f.allowMassDeletion, "allow-mass-deletion", false, "allow one revision to remove more than --max-tenant-deletions tenants")
 	fl.BoolVar(&f.installCRDs, "install-crds", true, "apply the Tenant CRD at start")
+	addLeaderFlags(fl, &f.leader)
+	addVClusterFlags(fl, &f.vcluster, true, "roll out each tenant's virtual cluster (StatefulSet, Service, RBAC) and report it in status.controlPlane")
 	return cmd
 }
 
@@ -94,30 +97,38 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	if err != nil {
 		return err
 	}
-	notifier, closeNotifier, err := newNotifier(f)
+	reg, metrics, err := newAgentMetrics()
+	if err != nil {
+		return err
+	}
+	notifier, closeNotifier, err := newNotifier(f, metrics.ObserveAlert)
 	if err != nil {
 		return err
 	}
 	defer closeNotifier()
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
 		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, MaxTenantDeletionShare: f.maxDeletionShare, AllowMassDeletion: f.allowMassDeletion,
-		Notifier: notifier, Templates: lib, RepoURL: f.repoURL})
+		Notifier: notifier, Templates: lib, RepoURL: f.repoURL, Metrics: metrics,
+		VirtualClusters: f.vcluster.enabled, VCluster: f.vcluster.options()})
 	if err != nil {
 		return err
 	}
 	defer agent.Close()
-	if f.installCRDs {
-		if err := agent.InstallCRDs(ctx); err != nil {
-			return err
-		}
-	}
 	trigger := make(chan struct{}, 1)
 	var ready atomic.Bool
-	if err := serve(ctx, f, trigger, &ready); err != nil {
+	if err := serve(ctx, f, trigger, &ready, reg); err != nil {
 		return err
 	}
-	return agent.Run(ctx, subdir{src, f.path}, reconciler.RunOptions{PollInterval: f.interval, DriftInterval: f.driftInterval,
-		Trigger: trigger, OnPass: func(*reconciler.Result, error) { ready.Store(true) }})
+	// A standby replica is ready: it serves health and waits for the lease.
+	return runLeading(ctx, cfg, f.leader, func() { ready.Store(true) }, func(ctx context.Context) error {
+		if f.installCRDs {
+			if err := agent.InstallCRDs(ctx); err != nil {
+				return err
+			}
+		}
+		return agent.Run(ctx, subdir{src, f.path}, reconciler.RunOptions{PollInterval: f.interval, DriftInterval: f.driftInterval,
+			Trigger: trigger, OnPass: func(*reconciler.Result, error) { ready.Store(true) }})
+	})
 }
 
 func hostConfig(kubeconfig string) (*rest.Config, error) {
@@ -167,8 +178,9 @@ func newSource(f *agentFlags) (*source.Source, error) {
 }
 
 // newNotifier builds the notification router from --notify-config and/or the generic
-// --notify-webhook-url; the returned func flushes pending alerts.
-func newNotifier(f *agentFlags) (notify.Notifier, func(), error) {
+// --notify-webhook-url; the returned func flushes pending alerts. observe sees every
+// delivery (the generic webhook's as provider "webhook").
+func newNotifier(f *agentFlags, observe notify.DeliveryObserver) (notify.Notifier, func(), error) {
 	var all notify.Multi
 	closeFn := func() {}
 	if f.notifyConfig != "" {
@@ -176,14 +188,14 @@ func newNotifier(f *agentFlags) (notify.Notifier, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		router, err := cfg.BuildRouter()
+		router, err := cfg.BuildRouter(notify.WithDeliveryObserver(observe))
 		if err != nil {
 			return nil, nil, err
 		}
 		all, closeFn = append(all, router), func() { _ = router.Close() }
 	}
 	if f.webhookURL != "" {
-		all = append(all, notify.NewWebhook(f.webhookURL))
+		all = append(all, notify.Observed("webhook", notify.NewWebhook(f.webhookURL), observe))
 	}
 	return all, closeFn, nil
 }
@@ -205,7 +217,7 @@ func (s subdir) Fetch(ctx context.Context) (*source.Artifact, bool, error) {
 }
 
 // serve starts the health, webhook and metrics endpoints.
-func serve(ctx context.Context, f *agentFlags, trigger chan<- struct{}, ready *atomic.Bool) error {
+func serve(ctx context.Context, f *agentFlags, trigger chan<- struct{}, ready *atomic.Bool, reg *prometheus.Registry) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -222,8 +234,6 @@ func serve(ctx context.Context, f *agentFlags, trigger chan<- struct{}, ready *a
 	}
 	listen(ctx, f.healthAddr, mux)
 	if f.metricsAddr != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		m := http.NewServeMux()
 		m.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		listen(ctx, f.metricsAddr, m)

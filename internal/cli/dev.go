@@ -18,6 +18,7 @@ import (
 	"github.com/tenantry/tenantry/internal/localrepo"
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/reconciler/source"
 	"github.com/tenantry/tenantry/test/cluster"
 
@@ -32,6 +33,10 @@ type DevOptions struct {
 	Timeout       time.Duration
 	Interval      time.Duration
 	DriftInterval time.Duration
+	// VirtualClusters rolls out the tenants' virtual clusters; off by default, since the
+	// local control plane has no node to run them on.
+	VirtualClusters bool
+	VCluster        render.VClusterOptions
 }
 
 func newDevCommand() *cobra.Command {
@@ -52,6 +57,9 @@ func newDevCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "with --once, how long to wait")
 	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "Git poll interval")
 	cmd.Flags().DurationVar(&o.DriftInterval, "drift-interval", 30*time.Second, "drift check interval")
+	vc := &vclusterFlags{}
+	addVClusterFlags(cmd.Flags(), vc, false, "roll out the tenants' virtual clusters; off by default because the local control plane has no node (no kubelet) to run their pods, so they never become ready")
+	cmd.PreRun = func(*cobra.Command, []string) { o.VirtualClusters, o.VCluster = vc.enabled, vc.options() }
 	return cmd
 }
 
@@ -74,7 +82,8 @@ func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
 	if err != nil {
 		return err
 	}
-	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib})
+	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib,
+		VirtualClusters: o.VirtualClusters, VCluster: o.VCluster})
 	if err != nil {
 		return err
 	}

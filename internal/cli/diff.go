@@ -19,6 +19,7 @@ type diffOptions struct {
 	maxDeletions                                int
 	maxDeletionShare                            float64
 	allowMassDeletion, detectOnly               bool
+	vcluster                                    vclusterFlags
 }
 
 func newDiffCommand() *cobra.Command {
@@ -50,6 +51,7 @@ dry-run apply is authorized as a patch; one that would create an object also nee
 	fl.Float64Var(&o.maxDeletionShare, "max-deletion-share", 0, "as the agent's flag: share of all tenants (0..1) one revision may remove")
 	fl.BoolVar(&o.allowMassDeletion, "allow-mass-deletion", false, "as the agent's flag: lift --max-tenant-deletions")
 	fl.BoolVar(&o.detectOnly, "detect-only", false, "as the agent's flag: drift is reported, not corrected")
+	addVClusterFlags(fl, &o.vcluster, true, "as the agent's flag: include the tenants' virtual clusters (charts/vcluster)")
 	return cmd
 }
 
@@ -78,7 +80,7 @@ func runDiff(ctx context.Context, out io.Writer, o diffOptions) error {
 	}
 	agent, err := reconciler.New(cfg, reconciler.Options{Templates: lib, Instance: o.instance,
 		MaxTenantDeletions: o.maxDeletions, MaxTenantDeletionShare: o.maxDeletionShare, AllowMassDeletion: o.allowMassDeletion,
-		DetectOnly: o.detectOnly})
+		DetectOnly: o.detectOnly, VirtualClusters: o.vcluster.enabled, VCluster: o.vcluster.options()})
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

@@ -45,7 +45,8 @@ func TestDiff(t *testing.T) {
 	grantDiffUser(t)
 	proxy := newRecordingProxy(t)
 	diff := func(extra ...string) (string, int) {
-		return runCLI(append([]string{"diff", e.repo.Dir, "--kubeconfig", proxy.kubeconfig, "--instance", e.instance}, extra...)...)
+		// The test's agent runs without virtual clusters, so diff must too.
+		return runCLI(append([]string{"diff", e.repo.Dir, "--kubeconfig", proxy.kubeconfig, "--instance", e.instance, "--virtual-clusters=false"}, extra...)...)
 	}
 
 	t.Run("unchanged repo", func(t *testing.T) {

@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/tenantry/tenantry/reconciler/render"
+)
+
+// vclusterFlags are the virtual cluster settings shared by agent and dev.
+type vclusterFlags struct {
+	enabled     bool
+	image       string
+	serviceCIDR string
+}
+
+// addVClusterFlags registers --virtual-clusters (default on, with its help text),
+// --vcluster-image and --service-cidr.
+func addVClusterFlags(fl *pflag.FlagSet, f *vclusterFlags, on bool, help string) {
+	fl.BoolVar(&f.enabled, "virtual-clusters", on, help)
+	fl.StringVar(&f.image, "vcluster-image", render.DefaultVClusterImage, "image repository of the virtual clusters; the tag is the tenant's Kubernetes version (e.g. v1.37.2)")
+	fl.StringVar(&f.serviceCIDR, "service-cidr", render.DefaultServiceCIDR, "the host cluster's service CIDR, shared by the virtual API servers so a Service keeps its ClusterIP")
+}
+
+func (f *vclusterFlags) options() render.VClusterOptions {
+	return render.VClusterOptions{ImageRepository: f.image, ServiceCIDR: f.serviceCIDR}
+}

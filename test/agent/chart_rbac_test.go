@@ -1,0 +1,97 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+
+	"github.com/tenantry/tenantry/charts"
+	"github.com/tenantry/tenantry/notify"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
+)
+
+// TestAgentChartRBACIsEnough runs the agent as the ServiceAccount of charts/tenantry, bound
+// to exactly the chart's rendered ClusterRole and Role, and rolls out, pauses, resumes and
+// deletes a tenant whose virtual cluster has the widest RBAC the vcluster chart renders
+// (ingress, network policy, node and storage class sync). Kubernetes refuses to create a
+// Role or ClusterRole granting more than its creator holds, so this fails when the agent's
+// ClusterRole misses a permission that the vcluster chart grants.
+func TestAgentChartRBACIsEnough(t *testing.T) {
+	agentNS := host.NewNamespace(t)
+	objs, err := charts.Render(charts.Tenantry, charts.Release{Name: "tenantry", Namespace: agentNS}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, reconciler.Options{})
+	applyRBAC(t, e, objs)
+	cfg, err := host.ConfigFor("system:serviceaccount:" + agentNS + ":tenantry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.agent = e.newAgentFor(cfg, reconciler.Options{Instance: "rbac-" + agentNS, VirtualClusters: true, HealthTimeout: time.Minute,
+		Notifier: notify.Nop{}, VCluster: render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"}})
+
+	const name, ns = "rbac", "tenant-rbac"
+	startKubelet(t, e.cs, ns)
+	wide := []string{"  deletionPolicy: Delete", "  sync:", "    ingresses: true", "    networkPolicies: true",
+		"    hostStorageClasses: true", "    nodes: {enabled: true}"}
+	startKubelet(t, e.cs, "tenant-rbac-keep")
+	e.write("rbac-keep", tenantYAML("rbac-keep", "10")) // keeps tenants/ when rbac goes
+	e.write(name, tenantYAML(name, "10", wide...))
+	if res := e.commitAndSync("wide tenant"); res.Failed() {
+		t.Fatalf("as the chart's ServiceAccount: %+v", res.Tenants)
+	}
+	e.requireReady(name)
+	createSyncedPod(t, e.cs, ns, name)
+	e.write(name, tenantYAML(name, "10", append(wide, "  paused: true")...))
+	if res := e.commitAndSync("pause"); res.Failed() {
+		t.Fatalf("pausing as the chart's ServiceAccount: %+v", res.Tenants)
+	}
+	e.write(name, tenantYAML(name, "10", wide...))
+	if res := e.commitAndSync("resume"); res.Failed() {
+		t.Fatalf("resuming as the chart's ServiceAccount: %+v", res.Tenants)
+	}
+	e.requireReady(name)
+	e.remove(name)
+	if res := e.commitAndSync("delete"); res.Failed() || len(res.Removed) != 1 {
+		t.Fatalf("deleting as the chart's ServiceAccount: removed %v, %+v", res.Removed, res.Tenants)
+	}
+}
+
+// applyRBAC creates the chart's ServiceAccount, roles and bindings as admin; the
+// cluster-scoped ones are deleted when the test ends.
+func applyRBAC(t *testing.T, e *env, objs []*unstructured.Unstructured) {
+	t.Helper()
+	c := e.agent.Client()
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding":
+		default:
+			continue
+		}
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatalf("creating %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+		if o.GetNamespace() == "" {
+			t.Cleanup(func() { _ = c.Delete(context.Background(), o) })
+		}
+	}
+}
+
+// newAgentFor builds an agent on cfg (another identity than the admin) and installs the CRD with it.
+func (e *env) newAgentFor(cfg *rest.Config, opts reconciler.Options) *reconciler.Agent {
+	e.t.Helper()
+	a, err := reconciler.New(cfg, opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(a.Close)
+	if err := a.InstallCRDs(context.Background()); err != nil {
+		e.t.Fatalf("installing the CRD: %v", err)
+	}
+	return a
+}
