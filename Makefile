@@ -9,34 +9,39 @@ UNIT_PKGS = $$(go list ./... | grep -v /test/)
 BENCH_TENANTS ?= 100,1000
 BENCH_RUNS ?= 3
 BENCH_PEER_LIMIT ?= 10m
+BENCH_LARGE_RUNS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-unit test-integration lint bench peers dev components images clean fmt
+.PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 build: ## Build the tenantry binary into bin/.
 	go build -o $(BIN)/tenantry ./cmd/tenantry
-test: components ## Run every tier: unit tests, then integration tests against real components.
+test: components node images ## Run every tier: unit tests, integration tests against real components, the e2e tier on a real node.
 	go test -count=1 -timeout=30m ./...
 test-unit: ## Run the unit tier only (no binaries needed).
 	go test -count=1 $(UNIT_PKGS)
 test-integration: components ## Run the integration tier only (real kube-apiserver, etcd, kine, Gatekeeper).
 	go test -count=1 -timeout=30m ./test/...
+test-e2e: components node images ## Run the e2e tier only: real containers on a real node (containerd, kubelet, kube-proxy; needs root).
+	go test -count=1 -timeout=30m ./test/e2e/...
+node: ## Install the real node's Debian packages (root) and build kubelet, kube-scheduler, kube-proxy; on failure the e2e tier skips.
+	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2
 lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
 	$(LINT) run ./...
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
 bench: components peers ## Run the benchmarks against real components and peers; prints a table, writes bench/results/latest.json and chart.svg.
-	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -out=bench/results
+	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -out=bench/results
 peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
 dev: components build ## Start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it).
 	$(BIN)/tenantry dev --tenants=tenants-example
 components: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kine and Gatekeeper (cached by version).
 	bash hack/components.sh
-images: ## Build the virtual cluster images as OCI tarballs (not yet implemented).
-	@echo "images: the virtual cluster image is not built yet (see the virtual clusters issue)" >&2; exit 1
+images: components ## Build the agent and virtual cluster images as tarballs in bin/images, without Docker (VERSION=dev tags the agent).
+	go run ./cmd/tenantry-images -out=$(BIN)/images -components=$(BIN)/components -version=$${VERSION:-dev}
 clean: ## Remove build outputs (the component cache outside the tree is kept).
 	rm -rf $(BIN) bench/results/tmp
 $(LINT): ## (file) the pinned linter, named by version so a bump reinstalls it.

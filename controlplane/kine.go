@@ -17,7 +17,8 @@ func (c *Config) kineSpec(port int) Spec {
 	return Spec{
 		Name: "kine",
 		Path: filepath.Join(c.BinDir, "kine"),
-		Args: []string{"--endpoint=" + endpoint, "--listen-address=127.0.0.1:" + itoa(port)},
+		// kine's default metrics listener (:8080) would take the pod's probe port.
+		Args: []string{"--endpoint=" + endpoint, "--listen-address=127.0.0.1:" + itoa(port), "--metrics-bind-address=0"},
 	}
 }
 

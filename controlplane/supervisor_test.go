@@ -87,7 +87,7 @@ func TestComponentFlags(t *testing.T) {
 		spec Spec
 		want []string
 	}{
-		{cfg.kineSpec(2379), []string{"--endpoint=sqlite:///data/kine.db?_journal=WAL&cache=shared", "--listen-address=127.0.0.1:2379"}},
+		{cfg.kineSpec(2379), []string{"--endpoint=sqlite:///data/kine.db?_journal=WAL&cache=shared", "--listen-address=127.0.0.1:2379", "--metrics-bind-address=0"}},
 		{cfg.apiServerSpec(p, 2379, "10.244.0.7"), []string{
 			"--etcd-servers=http://127.0.0.1:2379", "--secure-port=6443", "--advertise-address=10.244.0.7",
 			"--service-cluster-ip-range=10.96.0.0/12", "--endpoint-reconciler-type=none", "--authorization-mode=Node,RBAC",

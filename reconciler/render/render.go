@@ -85,11 +85,21 @@ func namespace(t *v1alpha1.Tenant) *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: t.HostNamespace(), Labels: map[string]string{
-			podSecurityPrefix + "enforce": PodSecurityLevel,
+			podSecurityPrefix + "enforce": podSecurityEnforce(t.Spec.Pods),
 			podSecurityPrefix + "warn":    "restricted",
 			podSecurityPrefix + "audit":   "restricted",
 		}},
 	}
+}
+
+// podSecurityEnforce is the namespace's enforced Pod Security level: baseline, unless the
+// tenant file allows what baseline forbids (host paths, host network or PID, privileged
+// containers); then privileged, and the syncer alone enforces the tenant file's choices.
+func podSecurityEnforce(p v1alpha1.PodPolicy) string {
+	if p.AllowHostPath || p.AllowHostNetwork || p.AllowHostPID || p.AllowPrivileged {
+		return "privileged"
+	}
+	return PodSecurityLevel
 }
 
 func quota(ns string, hard corev1.ResourceList) *corev1.ResourceQuota {

@@ -83,3 +83,34 @@ func TestIsolationNoneRendersNoNetworkPolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestPodSecurityFollowsThePodPolicy: the namespace enforces baseline unless the tenant
+// file allows what baseline forbids, or the host would refuse what the syncer lets through.
+func TestPodSecurityFollowsThePodPolicy(t *testing.T) {
+	tests := []struct {
+		name string
+		pods v1alpha1.PodPolicy
+		want string
+	}{
+		{"nothing allowed", v1alpha1.PodPolicy{}, "baseline"},
+		{"host path", v1alpha1.PodPolicy{AllowHostPath: true}, "privileged"},
+		{"host network", v1alpha1.PodPolicy{AllowHostNetwork: true}, "privileged"},
+		{"host PID", v1alpha1.PodPolicy{AllowHostPID: true}, "privileged"},
+		{"privileged", v1alpha1.PodPolicy{AllowPrivileged: true}, "privileged"},
+		{"node selector only", v1alpha1.PodPolicy{NodeSelector: map[string]string{"pool": "a"}}, "baseline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tn := &v1alpha1.Tenant{}
+			tn.Name = "a"
+			tn.Spec.Pods = tt.pods
+			objs, err := render.Tenant(tn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := objs[0].GetLabels()["pod-security.kubernetes.io/enforce"]; objs[0].GetKind() != "Namespace" || got != tt.want {
+				t.Fatalf("%s enforce = %q, want %q", objs[0].GetKind(), got, tt.want)
+			}
+		})
+	}
+}

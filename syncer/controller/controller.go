@@ -2,6 +2,7 @@
 package controller
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"time"
@@ -102,7 +103,7 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 func (r *reconciler) sync(ctx context.Context, vObj, hObj client.Object) (reconcile.Result, error) {
 	if err := r.s.SyncToHost(ctx, r.sc, vObj, hObj); err != nil {
-		if apierrors.IsConflict(err) {
+		if apierrors.IsConflict(err) || errors.Is(err, synccontext.ErrNotCached) {
 			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
 		}
 		return reconcile.Result{}, err

@@ -56,6 +56,10 @@ func (c *Context) SyncError(vObj client.Object, err error) error {
 	return err
 }
 
+// ErrNotCached means the host object exists but the cache has not seen it yet: the sync
+// is retried shortly, and it is not an error worth logging.
+var ErrNotCached = errors.New("not in the host cache yet")
+
 // CreateHost creates a host object for vObj; when the host refuses, the host's message
 // is recorded on vObj as a SyncError event.
 func (c *Context) CreateHost(ctx context.Context, vObj, hObj client.Object) error {
@@ -64,7 +68,7 @@ func (c *Context) CreateHost(ctx context.Context, vObj, hObj client.Object) erro
 		return nil
 	}
 	if apierrors.IsAlreadyExists(err) && c.managedOnHost(ctx, hObj) {
-		return fmt.Errorf("host %s exists but is not cached yet: %w", hObj.GetName(), err)
+		return fmt.Errorf("host %s exists but is not cached yet: %w", hObj.GetName(), ErrNotCached)
 	}
 	return c.SyncError(vObj, fmt.Errorf("the host refused %s: %w", hObj.GetName(), err))
 }

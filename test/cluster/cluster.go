@@ -39,6 +39,13 @@ type Options struct {
 	Dir string
 	// AuditLog makes kube-apiserver write a Metadata-level audit log to AuditLogPath.
 	AuditLog bool
+	// Controllers is kube-controller-manager's --controllers list; ["*"] if empty.
+	// A virtual cluster's test bed turns off the node lifecycle controller, as vcluster does.
+	Controllers []string
+	// Node adds a real node (containerd, kubelet, kube-proxy, kube-scheduler) in a network
+	// namespace of its own; kube-apiserver then listens on the namespace's veth address.
+	// It needs root and NodeAvailable() to hold.
+	Node bool
 }
 
 // Cluster is a running control plane.
@@ -62,6 +69,8 @@ type Cluster struct {
 	host                 string
 	hasControllerManager bool
 	procs                []*process
+	node                 *node
+	nodeCleanupErr       error
 }
 
 // Phase is one component's readiness time since Start began.
@@ -98,6 +107,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.writePKI(); err != nil {
 		return nil, err
 	}
+	if opts.Node {
+		if err := c.prepareNode(); err != nil {
+			return nil, err
+		}
+	}
 	storageURL, err := c.startStorage(opts.Storage)
 	if err != nil {
 		return nil, err
@@ -107,7 +121,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	c.Phases = append(c.Phases, Phase{"kube-apiserver", time.Since(began)})
 	if !opts.NoControllerManager {
-		if err := c.startControllerManager(ctx, opts.KubernetesVersion); err != nil {
+		if err := c.startControllerManager(ctx, opts.KubernetesVersion, opts.Controllers); err != nil {
 			return nil, err
 		}
 		c.hasControllerManager = true
@@ -118,6 +132,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, err
 		}
 		c.Phases = append(c.Phases, Phase{"gatekeeper", time.Since(began)})
+	}
+	if opts.Node {
+		if err := c.startNode(ctx, began); err != nil {
+			return nil, err
+		}
 	}
 	c.StartupTime = time.Since(began)
 	return c, nil
@@ -177,6 +196,8 @@ func (c *Cluster) startStorage(storage Storage) (string, error) {
 		p, err = startProcess("kine", c.Dir, bin, []string{
 			"--endpoint=sqlite://" + c.path("kine.db") + "?_journal=WAL&cache=shared",
 			"--listen-address=127.0.0.1:" + strconv.Itoa(port),
+			// Its default :8080 metrics listener would stop a second kine from starting.
+			"--metrics-bind-address=0",
 		})
 		if err != nil {
 			return "", err
@@ -198,15 +219,17 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		return err
 	}
 	args := []string{
-		"--etcd-servers=" + storageURL, "--secure-port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1", "--cert-dir=" + c.path("apiserver-certs"),
+		"--etcd-servers=" + storageURL, "--secure-port=" + strconv.Itoa(port), "--bind-address=" + c.apiserverAddress(),
+		"--advertise-address=" + c.apiserverAddress(), "--cert-dir=" + c.path("apiserver-certs"),
 		"--tls-cert-file=" + c.path("apiserver.crt"), "--tls-private-key-file=" + c.path("apiserver.key"),
 		"--client-ca-file=" + c.path("ca.crt"), "--authorization-mode=Node,RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file=" + c.path("sa.pub"),
 		"--service-account-signing-key-file=" + c.path("sa.key"), "--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+	}
+	if c.node == nil {
 		// 1.37 refuses a loopback advertise address with the lease endpoint reconciler.
-		"--endpoint-reconciler-type=none",
+		args = append(args, "--endpoint-reconciler-type=none")
 	}
 	if opts.Storage == Kine {
 		args = append(args, "--storage-media-type=application/json")
@@ -223,7 +246,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		return err
 	}
 	c.procs = append(c.procs, p)
-	c.host = "https://127.0.0.1:" + strconv.Itoa(port)
+	c.host = "https://" + c.apiserverAddress() + ":" + strconv.Itoa(port)
 	if c.Config, err = c.ConfigFor("tenantry-admin", "system:masters"); err != nil {
 		return err
 	}
@@ -280,6 +303,10 @@ func (c *Cluster) WriteKubeconfig(cfg *rest.Config, name string) (string, error)
 
 // Stop stops every process in reverse start order. It is safe to call twice.
 func (c *Cluster) Stop() {
+	if c.node != nil {
+		c.nodeCleanupErr = c.node.stop(c.Config)
+		c.node = nil
+	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		c.procs[i].stop(10 * time.Second)
 	}
@@ -294,7 +321,11 @@ func (c *Cluster) Cleanup() {
 // Logs returns the last lines of every component's log, for failure reports.
 func (c *Cluster) Logs(lines int) string {
 	var b strings.Builder
-	for _, p := range c.procs {
+	procs := c.procs
+	if c.node != nil {
+		procs = append(append([]*process{}, procs...), c.node.procs...)
+	}
+	for _, p := range procs {
 		fmt.Fprintf(&b, "==== %s (last %d lines of %s) ====\n%s\n", p.name, lines, p.logPath, p.tail(lines))
 	}
 	return b.String()

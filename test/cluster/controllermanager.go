@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,7 +14,10 @@ import (
 )
 
 // startControllerManager runs kube-controller-manager and waits until it is healthy.
-func (c *Cluster) startControllerManager(ctx context.Context, version string) error {
+func (c *Cluster) startControllerManager(ctx context.Context, version string, controllers []string) error {
+	if len(controllers) == 0 {
+		controllers = []string{"*"}
+	}
 	bin, err := binary("kubernetes-"+version, "kube-controller-manager")
 	if err != nil {
 		return err
@@ -32,7 +36,7 @@ func (c *Cluster) startControllerManager(ctx context.Context, version string) er
 	}
 	p, err := startProcess("kube-controller-manager", c.Dir, bin, []string{
 		"--kubeconfig=" + kubeconfig, "--authentication-kubeconfig=" + kubeconfig,
-		"--authorization-kubeconfig=" + kubeconfig, "--controllers=*", "--leader-elect=false",
+		"--authorization-kubeconfig=" + kubeconfig, "--controllers=" + strings.Join(controllers, ","), "--leader-elect=false",
 		"--service-account-private-key-file=" + c.path("sa.key"), "--root-ca-file=" + c.path("ca.crt"),
 		"--use-service-account-credentials", "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(port),
 		"--concurrent-gc-syncs=5", "--namespace-sync-period=10s",

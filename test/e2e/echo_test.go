@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/tenantry/tenantry/test/cluster"
+)
+
+// TestEchoServiceAnswersThroughClusterIP runs the echo server as a Deployment on the real
+// node, puts a Service in front of it and has a client pod call the Service by DNS-free
+// ClusterIP: the answer crosses kube-proxy's iptables rules and the CNI bridge.
+func TestEchoServiceAnswersThroughClusterIP(t *testing.T) {
+	requireNode(t)
+	ctx := context.Background()
+	cs := host.Clientset(t)
+	ns := host.NewNamespace(t)
+	began := time.Now()
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, echoDeployment(2), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := cs.CoreV1().Services(ns).Create(ctx, echoService(), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := waitPodsRunning(t, cs, ns, "app=echo", 2)
+	t.Logf("2 echo pods Running %s after the Deployment was created", time.Since(began).Round(time.Millisecond))
+	logRSS(t)
+	for _, p := range pods {
+		if p.Spec.NodeName != cluster.NodeName || !strings.HasPrefix(p.Status.PodIP, "10.244.0.") {
+			t.Fatalf("pod %s on node %q with IP %q, want %s and an IP in %s", p.Name, p.Spec.NodeName, p.Status.PodIP, cluster.NodeName, cluster.PodCIDR)
+		}
+	}
+	url := fmt.Sprintf("http://%s/hello", svc.Spec.ClusterIP)
+	out := runClient(t, cs, ns, "client", url)
+	if !strings.Contains(out, "GET "+url+": 200 OK") || !strings.Contains(out, "echo echo-") {
+		t.Fatalf("client output does not show the echo server's answer through %s:\n%s", url, out)
+	}
+}
+
+func echoDeployment(replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": "echo"}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "echo", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
+					Args:           []string{"serve", "-addr=:8080"},
+					Ports:          []corev1.ContainerPort{{ContainerPort: 8080}},
+					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(8080)}}, PeriodSeconds: 1},
+				}}},
+			},
+		},
+	}
+}
+
+func echoService() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "echo"},
+			Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
+		},
+	}
+}
+
+// runClient runs `echo get URLS...` in a pod, waits for it to finish and returns its log.
+func runClient(t *testing.T, cs kubernetes.Interface, ns, name string, urls ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+			Name: "get", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
+			Args: append([]string{"get", "-retry=60s"}, urls...),
+		}}},
+	}
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var phase corev1.PodPhase
+	cluster.Eventually(t, 2*time.Minute, "client pod "+name+" to finish", func() (bool, error) {
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		phase = p.Status.Phase
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
+	})
+	log := podLog(t, cs, ns, name)
+	if phase != corev1.PodSucceeded {
+		t.Fatalf("client pod %s %s:\n%s", name, phase, log)
+	}
+	return log
+}
+
+// podLog reads a pod's log through kube-apiserver and the kubelet.
+func podLog(t *testing.T, cs kubernetes.Interface, ns, name string) string {
+	t.Helper()
+	rc, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{}).Stream(context.Background())
+	if err != nil {
+		t.Fatalf("reading %s's log: %v", name, err)
+	}
+	defer func() { _ = rc.Close() }()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading %s's log: %v", name, err)
+	}
+	return string(b)
+}
+
+// waitPodsRunning waits until n pods match selector, all Running and Ready.
+func waitPodsRunning(t *testing.T, cs kubernetes.Interface, ns, selector string, n int) []corev1.Pod {
+	t.Helper()
+	var pods []corev1.Pod
+	cluster.Eventually(t, 2*time.Minute, fmt.Sprintf("%d pods %s Running and Ready", n, selector), func() (bool, error) {
+		list, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return false, err
+		}
+		pods = list.Items
+		ready := 0
+		for _, p := range pods {
+			if p.Status.Phase == corev1.PodRunning && podReady(p) {
+				ready++
+			}
+		}
+		return ready == n && len(pods) == n, fmt.Errorf("%d of %d ready", ready, len(pods))
+	})
+	return pods
+}
+
+func podReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// logRSS logs the resident memory of every component of the test bed, node included.
+func logRSS(t *testing.T) {
+	t.Helper()
+	var total int64
+	var parts []string
+	for name, rss := range host.RSS() {
+		total += rss
+		parts = append(parts, fmt.Sprintf("%s %d MiB", name, rss>>20))
+	}
+	sort.Strings(parts)
+	t.Logf("RSS: %d MiB in all (%s)", total>>20, strings.Join(parts, ", "))
+	if pods, err := host.NodePodsRSS(); err != nil {
+		t.Logf("RSS of the node's containers: %v", err)
+	} else {
+		t.Logf("RSS of the node's containers: %d MiB", pods>>20)
+	}
+}
