@@ -45,7 +45,7 @@ func (a *artifactServer) pack(src, name string) (*artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the artifact: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h := sha256.New()
 	if err := writeTarGz(io.MultiWriter(f, h), src); err != nil {
 		return nil, err

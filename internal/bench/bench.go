@@ -117,13 +117,6 @@ func agentFigures(ctx context.Context, n int, o Options) ([]Figure, error) {
 	return s.figures(n), nil
 }
 
-func target(n int, t string) string {
-	if n == 1000 {
-		return t
-	}
-	return ""
-}
-
 // missingFigures lists what the issue asks for that does not exist yet.
 func missingFigures() []Figure {
 	why := "the virtual cluster (bundled image and syncer) is not built yet"
