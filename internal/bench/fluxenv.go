@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -121,7 +120,7 @@ func (e *fluxEnv) startController(bin, dir string) error {
 	if err != nil {
 		return err
 	}
-	health, err := freePort()
+	health, err := cluster.FreePort()
 	if err != nil {
 		return err
 	}
@@ -163,15 +162,6 @@ func (e *fluxEnv) stop() {
 	if e.artifacts != nil {
 		e.artifacts.Close()
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitHTTP(url string, timeout time.Duration) error {

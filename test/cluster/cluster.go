@@ -163,7 +163,7 @@ func (c *Cluster) writePKI() error {
 }
 
 func (c *Cluster) startStorage(storage Storage) (string, error) {
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -171,7 +171,7 @@ func (c *Cluster) startStorage(storage Storage) (string, error) {
 	var p *process
 	switch storage {
 	case Etcd:
-		peer, err := freePort()
+		peer, err := FreePort()
 		if err != nil {
 			return "", err
 		}
@@ -214,7 +214,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func (c *Cluster) startControllerManager(ctx context.Context, version string, co
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}

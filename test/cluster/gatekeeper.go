@@ -271,7 +271,7 @@ func freePorts(n int) ([]int, error) {
 	seen := map[int]bool{}
 	var out []int
 	for len(out) < n {
-		p, err := freePort()
+		p, err := FreePort()
 		if err != nil {
 			return nil, err
 		}

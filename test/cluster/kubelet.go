@@ -151,7 +151,7 @@ func (n *node) startScheduler(c *Cluster) error {
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}
