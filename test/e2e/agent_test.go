@@ -3,22 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/testr"
-	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/internal/localrepo"
 	"github.com/tenantry/tenantry/reconciler"
-	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/reconciler/source"
 )
 
 // quietControllerRuntime gives controller-runtime's global logger a sink once.
@@ -49,49 +41,14 @@ spec:
 
 // syncTenant commits the tenant file to a fresh repo and runs one pass of an agent that
 // rolls out virtual clusters with the locally imported image; the pass waits for the
-// control plane's rollout. It returns the agent and the pass's duration.
+// control plane's rollout. It returns the agent and the time from commit to pass end.
 func syncTenant(t *testing.T, name, body string) (*reconciler.Agent, time.Duration) {
 	t.Helper()
-	ctx := logr.NewContext(context.Background(), testr.New(t))
-	repo, err := localrepo.Init(filepath.Join(t.TempDir(), "repo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := repo.Write("tenants/"+name+".yaml", []byte(body)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := repo.Commit("tenant " + name); err != nil {
-		t.Fatal(err)
-	}
+	g := newGitAgent(t, "e2e-"+name)
 	began := time.Now()
-	src, err := source.New(source.Options{URL: repo.URL(), Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	art, _, err := src.Fetch(ctx)
-	if err != nil {
-		t.Fatalf("fetch: %v", err)
-	}
-	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
-	a, err := reconciler.New(host.Config, reconciler.Options{
-		Instance: "e2e-" + name, VirtualClusters: true, HealthTimeout: 3 * time.Minute,
-		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever, ServiceCIDR: "10.96.0.0/16"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	if err := a.InstallCRDs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	res, err := a.Sync(ctx, art.Path, art.Revision)
-	if err != nil {
-		t.Fatalf("agent pass: %v", err)
-	}
-	if res.Failed() || res.HeldBack != "" {
-		t.Fatalf("agent pass failed: %+v", res)
-	}
-	return a, time.Since(began)
+	g.commit(name, body)
+	g.sync()
+	return g.agent, time.Since(began)
 }
 
 // readyTenant returns the host Tenant and fails unless it is Ready with a control plane.

@@ -105,7 +105,9 @@ func dumpPodLogsOnFailure(t *testing.T, ns string) {
 			t.Logf("listing pods of %s: %v", ns, err)
 			return
 		}
+		dumpServices(t, cs, ns)
 		for _, p := range pods.Items {
+			t.Logf("pod %s: IP %s, labels %v", p.Name, p.Status.PodIP, p.Labels)
 			for _, c := range p.Status.ContainerStatuses {
 				t.Logf("pod %s container %s: ready %v, restarts %d, state %+v", p.Name, c.Name, c.Ready, c.RestartCount, c.State)
 			}
@@ -113,4 +115,25 @@ func dumpPodLogsOnFailure(t *testing.T, ns string) {
 			t.Logf("log of %s (err %v):\n%s", p.Name, err, raw)
 		}
 	})
+}
+
+// dumpServices logs the Services of ns with their selectors and endpoint slices.
+func dumpServices(t *testing.T, cs kubernetes.Interface, ns string) {
+	ctx := context.Background()
+	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("listing services of %s: %v", ns, err)
+		return
+	}
+	for _, s := range svcs.Items {
+		t.Logf("service %s: %s, selector %v, ports %+v", s.Name, s.Spec.ClusterIP, s.Spec.Selector, s.Spec.Ports)
+	}
+	slices, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("listing endpoint slices of %s: %v", ns, err)
+		return
+	}
+	for _, s := range slices.Items {
+		t.Logf("endpoint slice %s (%s): %+v ports %+v", s.Name, s.Labels["kubernetes.io/service-name"], s.Endpoints, s.Ports)
+	}
 }

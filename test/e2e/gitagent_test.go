@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/testr"
+	corev1 "k8s.io/api/core/v1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tenantry/tenantry/internal/localrepo"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/reconciler/source"
+)
+
+// gitAgent is a tenants repo and an agent that reconciles it into the host, one pass per
+// sync, rolling out virtual clusters with the locally imported image.
+type gitAgent struct {
+	t     *testing.T
+	ctx   context.Context
+	repo  *localrepo.Repo
+	src   *source.Source
+	agent *reconciler.Agent
+}
+
+// newGitAgent makes an empty repo and an agent named after instance, with the CRDs installed.
+func newGitAgent(t *testing.T, instance string) *gitAgent {
+	t.Helper()
+	g := &gitAgent{t: t, ctx: logr.NewContext(context.Background(), testr.New(t))}
+	var err error
+	if g.repo, err = localrepo.Init(filepath.Join(t.TempDir(), "repo")); err != nil {
+		t.Fatal(err)
+	}
+	if g.src, err = source.New(source.Options{URL: g.repo.URL(), Dir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
+	g.agent, err = reconciler.New(host.Config, reconciler.Options{
+		Instance: instance, VirtualClusters: true, HealthTimeout: 3 * time.Minute,
+		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever, ServiceCIDR: "10.96.0.0/16"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.agent.Close)
+	if err := g.agent.InstallCRDs(g.ctx); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// commit writes (or, for an empty body, removes) tenants/<name>.yaml and commits it.
+func (g *gitAgent) commit(name, body string) {
+	g.t.Helper()
+	path := "tenants/" + name + ".yaml"
+	var err error
+	if body == "" {
+		err = g.repo.Remove(path)
+	} else {
+		err = g.repo.Write(path, []byte(body))
+	}
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	if _, err := g.repo.Commit("tenant " + name); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// sync fetches the repo's head and runs one agent pass, failing the test when a tenant
+// fails or the pass is held back. It returns the pass's result.
+func (g *gitAgent) sync() *reconciler.Result {
+	g.t.Helper()
+	art, _, err := g.src.Fetch(g.ctx)
+	if err != nil {
+		g.t.Fatalf("fetch: %v", err)
+	}
+	res, err := g.agent.Sync(g.ctx, art.Path, art.Revision)
+	if err != nil {
+		g.t.Fatalf("agent pass: %v", err)
+	}
+	if res.Failed() || res.HeldBack != "" {
+		g.t.Fatalf("agent pass failed: %+v", res)
+	}
+	return res
+}
