@@ -91,6 +91,7 @@ type Agent struct {
 	commit    commitInfo          // the commit being reconciled, for notifications
 	driftSeen map[string]string   // tenant -> last uncorrected drift reported
 	stalls    stallTracker        // failure streaks, for stalled alerts
+	hostAPI   render.HostAPI      // where the host API server answers, for network isolation
 }
 
 // desired is what a tenant was last applied as.

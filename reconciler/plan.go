@@ -177,6 +177,7 @@ func (a *Agent) Plan(ctx context.Context, dir, rev string) (*Plan, error) {
 		return nil, fmt.Errorf("loading the tenants repo: %w", err)
 	}
 	p := &Plan{Revision: rev, HeldBack: holdReason(repo), Tenants: make([]TenantPlan, len(repo.Tenants))}
+	a.refreshHostAPI(ctx)
 	for _, f := range repo.Failed {
 		inv := InvalidFile{Tenant: f.Name, Path: f.Path}
 		for _, e := range f.Errors {

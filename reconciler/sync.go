@@ -57,6 +57,7 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
 	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: holdReason(repo)}
+	a.refreshHostAPI(ctx)
 	live, err := a.listManaged(ctx)
 	if err != nil {
 		return res, err

@@ -140,7 +140,7 @@ func sameMirror(live, mirror *unstructured.Unstructured) bool {
 // revision at which the rendered objects last changed, so unrelated commits write nothing.
 // It reports whether Git changed the tenant's objects since the last apply.
 func (a *Agent) desiredObjects(t *v1alpha1.Tenant, rev string, st *v1alpha1.TenantStatus, ph *policyPhase) ([]*unstructured.Unstructured, bool, error) {
-	objs, err := render.Tenant(t)
+	objs, err := render.Tenant(t, a.currentHostAPI())
 	if err != nil {
 		return nil, false, err
 	}

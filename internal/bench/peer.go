@@ -140,7 +140,7 @@ func renderRepo(repoDir string) (*renderedRepo, error) {
 }
 
 func renderTenant(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	objs, err := render.Tenant(t)
+	objs, err := render.Tenant(t, render.HostAPI{})
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,8 @@ const (
 )
 
 // Tenant renders the host objects of a tenant: the Namespace first, then by kind and name.
-func Tenant(t *v1alpha1.Tenant) ([]*unstructured.Unstructured, error) {
+// api is where the host API server answers, for the network isolation to allow.
+func Tenant(t *v1alpha1.Tenant, api HostAPI) ([]*unstructured.Unstructured, error) {
 	ns := t.HostNamespace()
 	typed := []runtime.Object{namespace(t)}
 	if len(t.Spec.Quota) > 0 {
@@ -40,7 +41,7 @@ func Tenant(t *v1alpha1.Tenant) ([]*unstructured.Unstructured, error) {
 		typed = append(typed, limitRange(ns, t.Spec.Limits))
 	}
 	if t.Spec.Network.Isolation != v1alpha1.IsolationNone {
-		for _, np := range networkPolicies(ns, t.Spec.Network.AllowFromNamespaces) {
+		for _, np := range networkPolicies(ns, t.Spec.Network.AllowFromNamespaces, api) {
 			typed = append(typed, np)
 		}
 	}
@@ -123,12 +124,12 @@ func limitRange(ns string, l *v1alpha1.Limits) *corev1.LimitRange {
 // networkPolicies isolate the tenant: everything is denied, then traffic inside the
 // namespace, DNS, the Kubernetes API (the syncer needs the host API) and the listed
 // namespaces are allowed back.
-func networkPolicies(ns string, allowFrom []string) []*networkingv1.NetworkPolicy {
+func networkPolicies(ns string, allowFrom []string, api HostAPI) []*networkingv1.NetworkPolicy {
 	all := metav1.LabelSelector{}
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	sameNS := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
 	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
-	dns, https, apiPort := intstr.FromInt32(53), intstr.FromInt32(443), intstr.FromInt32(6443)
+	dns := intstr.FromInt32(53)
 	out := []*networkingv1.NetworkPolicy{
 		netpol(ns, "tenantry-default-deny", networkingv1.NetworkPolicySpec{PodSelector: all, PolicyTypes: both}),
 		netpol(ns, "tenantry-allow-same-namespace", networkingv1.NetworkPolicySpec{
@@ -146,9 +147,7 @@ func networkPolicies(ns string, allowFrom []string) []*networkingv1.NetworkPolic
 		}),
 		netpol(ns, "tenantry-allow-kube-api", networkingv1.NetworkPolicySpec{
 			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-			Egress: []networkingv1.NetworkPolicyEgressRule{{
-				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &https}, {Protocol: &tcp, Port: &apiPort}},
-			}},
+			Egress: kubeAPIEgress(api),
 		}),
 	}
 	if len(allowFrom) > 0 {

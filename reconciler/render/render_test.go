@@ -25,7 +25,7 @@ func TestRenderExampleTenants(t *testing.T) {
 	}
 	for _, tn := range repo.Tenants {
 		t.Run(tn.Name, func(t *testing.T) {
-			objs, err := render.Tenant(tn)
+			objs, err := render.Tenant(tn, exampleHostAPI)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestIsolationNoneRendersNoNetworkPolicies(t *testing.T) {
 	}{{"Isolated", 4}, {"None", 0}}
 	for _, tt := range tests {
 		tn.Spec.Network.Isolation = v1alpha1.Isolation(tt.isolation)
-		objs, err := render.Tenant(tn)
+		objs, err := render.Tenant(tn, render.HostAPI{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestPodSecurityFollowsThePodPolicy(t *testing.T) {
 			tn := &v1alpha1.Tenant{}
 			tn.Name = "a"
 			tn.Spec.Pods = tt.pods
-			objs, err := render.Tenant(tn)
+			objs, err := render.Tenant(tn, render.HostAPI{})
 			if err != nil {
 				t.Fatal(err)
 			}

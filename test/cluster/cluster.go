@@ -71,6 +71,7 @@ type Cluster struct {
 	procs                []*process
 	node                 *node
 	nodeCleanupErr       error
+	stopStorage          context.CancelFunc
 }
 
 // Phase is one component's readiness time since Start began.
@@ -135,6 +136,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if opts.Node {
 		if err := c.startNode(ctx, began); err != nil {
+			return nil, err
+		}
+		if err := c.startNodeStorage(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -303,6 +307,9 @@ func (c *Cluster) WriteKubeconfig(cfg *rest.Config, name string) (string, error)
 
 // Stop stops every process in reverse start order. It is safe to call twice.
 func (c *Cluster) Stop() {
+	if c.stopStorage != nil {
+		c.stopStorage()
+	}
 	if c.node != nil {
 		c.nodeCleanupErr = c.node.stop(c.Config)
 		c.node = nil

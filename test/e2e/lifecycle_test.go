@@ -3,16 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tenantry/tenantry/reconciler"
@@ -29,9 +24,9 @@ func TestTenantPauseResumeAndDelete(t *testing.T) {
 	requireNode(t)
 	requireImage(t, "tenantry-vcluster-v1.37.2.tar")
 	const name = "node-p"
-	// The virtual cluster's data must outlive the paused pod: a PV on the node's disk.
-	body := strings.Replace(tenantYAML(name, "1.37"), `size: "0"`, `size: 1Gi
-    storageClassName: `+nodeDiskClass(t, name), 1) + "  deletionPolicy: Delete\n"
+	// The virtual cluster's data must outlive the paused pod: a volume of the node's
+	// default StorageClass, on its disk.
+	body := strings.Replace(tenantYAML(name, "1.37"), `size: "0"`, `size: 1Gi`, 1) + "  deletionPolicy: Delete\n"
 	g := newGitAgent(t, "e2e-"+name)
 	// A second, paused tenant keeps the repo from going empty when node-p's file goes: the
 	// agent holds back a checkout without tenant files instead of pruning everything.
@@ -65,43 +60,6 @@ func TestTenantPauseResumeAndDelete(t *testing.T) {
 	t.Logf("deleted: the namespace, its containers and the Tenant gone %s after the pass began", time.Since(began).Round(time.Millisecond))
 }
 
-// nodeDiskClass creates a StorageClass without provisioner and a PV on the node's disk
-// pre-bound to the data claim of tenant's control plane, and returns the class.
-func nodeDiskClass(t *testing.T, tenant string) string {
-	t.Helper()
-	ctx := context.Background()
-	cs := host.Clientset(t)
-	class := "e2e-disk-" + tenant
-	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: class}, Provisioner: "kubernetes.io/no-provisioner"}
-	if _, err := cs.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	if err := os.Mkdir(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o777); err != nil { // the control plane runs as a non-root user
-		t.Fatal(err)
-	}
-	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: class},
-		Spec: corev1.PersistentVolumeSpec{
-			StorageClassName: class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
-			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: dir}},
-			ClaimRef:               &corev1.ObjectReference{Namespace: "tenant-" + tenant, Name: "data-vc-" + tenant + "-0"},
-		},
-	}
-	if _, err := cs.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.CoreV1().PersistentVolumes().Delete(ctx, class, metav1.DeleteOptions{})
-		_ = cs.StorageV1().StorageClasses().Delete(ctx, class, metav1.DeleteOptions{})
-	})
-	return class
-}
-
 // waitContainers waits until the node's running containers of ns satisfy ok.
 func waitContainers(t *testing.T, ns, what string, ok func([]cluster.NodeContainer) bool) {
 	t.Helper()
@@ -115,7 +73,7 @@ func waitContainers(t *testing.T, ns, what string, ok func([]cluster.NodeContain
 }
 
 // requireTenantGone waits until the tenant's namespace, its containers on the node, its
-// Tenant object and every cluster-scoped object labelled with it are gone.
+// volumes, its Tenant object and every cluster-scoped object labelled with it are gone.
 func requireTenantGone(t *testing.T, a *reconciler.Agent, name, ns string) {
 	t.Helper()
 	ctx := context.Background()
@@ -135,6 +93,15 @@ func requireTenantGone(t *testing.T, a *reconciler.Agent, name, ns string) {
 		crbs, err := cs.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil || len(crbs.Items) > 0 {
 			return false, fmt.Errorf("cluster role bindings of the tenant remain: %d (err %w)", len(crbs.Items), err)
+		}
+		pvs, err := cs.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, pv := range pvs.Items {
+			if pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.Namespace == ns {
+				return false, fmt.Errorf("volume %s of %s remains (%s)", pv.Name, ns, pv.Status.Phase)
+			}
 		}
 		all, err := reconciler.ListTenants(ctx, a.Client())
 		if err != nil {
