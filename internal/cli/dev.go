@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/tenantry/tenantry/internal/localrepo"
@@ -33,6 +34,9 @@ type DevOptions struct {
 	Timeout       time.Duration
 	Interval      time.Duration
 	DriftInterval time.Duration
+	// Node adds a real node (containerd, kubelet, kube-proxy; root only), so the tenants'
+	// virtual clusters and their workloads run as real containers.
+	Node bool
 	// VirtualClusters rolls out the tenants' virtual clusters; off by default, since the
 	// local control plane has no node to run them on.
 	VirtualClusters bool
@@ -57,22 +61,32 @@ func newDevCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "with --once, how long to wait")
 	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "Git poll interval")
 	cmd.Flags().DurationVar(&o.DriftInterval, "drift-interval", 30*time.Second, "drift check interval")
+	cmd.Flags().BoolVar(&o.Node, "node", false, "add a real node (root; containerd, kubelet and kube-proxy from `make node`, images from `make images`) and roll out the virtual clusters on it")
 	vc := &vclusterFlags{}
-	addVClusterFlags(cmd.Flags(), vc, false, "roll out the tenants' virtual clusters; off by default because the local control plane has no node (no kubelet) to run their pods, so they never become ready")
-	cmd.PreRun = func(*cobra.Command, []string) { o.VirtualClusters, o.VCluster = vc.enabled, vc.options() }
+	addVClusterFlags(cmd.Flags(), vc, false, "roll out the tenants' virtual clusters; off by default without --node because the local control plane has no kubelet to run their pods, so they never become ready")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
+		o.VirtualClusters, o.VCluster = vc.enabled, vc.options()
+		if o.Node {
+			o.VirtualClusters = vc.enabled || !cmd.Flags().Changed("virtual-clusters")
+			o.VCluster.PullPolicy = corev1.PullNever // the node has the images `make images` built, imported at start
+		}
+	}
 	return cmd
 }
 
 // RunDev runs the local development environment until ctx ends (or, with Once, until
 // every tenant is Ready).
 func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
-	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: o.Gatekeeper})
+	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: o.Gatekeeper, Node: o.Node})
 	if err != nil {
 		return fmt.Errorf("starting the local host control plane: %w", err)
 	}
 	defer c.Cleanup()
 	fmt.Fprintf(out, "host control plane %s ready in %s\n  export KUBECONFIG=%s\n  kubectl get tenants\n",
 		c.Version, c.StartupTime.Round(time.Millisecond), c.Kubeconfig)
+	if o.Node {
+		fmt.Fprintf(out, "with a real node (%s): once a tenant is Ready, reach its virtual cluster with\n  tenantry kubeconfig TENANT --port-forward --kubeconfig %s\n", cluster.NodeName, c.Kubeconfig)
+	}
 	repo, err := serveDir(o.Tenants, filepath.Join(c.Dir, "tenants-repo"))
 	if err != nil {
 		return err
