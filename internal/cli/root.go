@@ -1,4 +1,4 @@
-// Package cli holds tenantry's cobra commands: agent, dev, validate, diff, history and status.
+// Package cli holds tenantry's cobra commands: agent, dev, validate, diff, history, status and kubeconfig.
 package cli
 
 import (
@@ -42,7 +42,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand(), newDiffCommand(), newHistoryCommand(), newStatusCommand())
+	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand(), newDiffCommand(), newHistoryCommand(), newStatusCommand(), newKubeconfigCommand())
 	return root
 }
 
