@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # node-deps.sh installs the Debian packages the e2e tier's real node needs (containerd, runc,
-# CNI plugins, iptables, conntrack, iproute2) when any is missing. Idempotent: quick when present.
+# CNI plugins, iptables, conntrack, iproute2, nftables) when any is missing. Idempotent: quick when present.
 set -euo pipefail
 
 # package:command-or-file that proves it is installed.
@@ -11,6 +11,7 @@ wanted=(
 	iptables:iptables
 	conntrack:conntrack
 	iproute2:ip
+	nftables:nft
 )
 
 missing=()

@@ -28,6 +28,7 @@ type node struct {
 	ns         *netns
 	cgroupRoot string
 	procs      []*process
+	netpolErr  error // why NetworkPolicy is not enforced, or nil
 }
 
 func (n *node) path(name string) string { return filepath.Join(n.dir, name) }
@@ -73,8 +74,9 @@ func (c *Cluster) prepareNode() error {
 	return c.reissueServingCert(ns.hostAddr())
 }
 
-// startNode starts containerd (with the test images), kube-scheduler, the kubelet and
-// kube-proxy, and waits until the Node is Ready. It records each step in c.Phases.
+// startNode starts containerd (with the test images), kube-scheduler, the kubelet,
+// kube-proxy and the NetworkPolicy enforcer, and waits until the Node is Ready. It
+// records each step in c.Phases.
 func (c *Cluster) startNode(ctx context.Context, began time.Time) error {
 	n := c.node
 	mark := func(name string) { c.Phases = append(c.Phases, Phase{name, time.Since(began)}) }
@@ -103,7 +105,14 @@ func (c *Cluster) startNode(ctx context.Context, began time.Time) error {
 		return err
 	}
 	mark("node Ready")
-	return n.startKubeProxy(c)
+	if err := n.startKubeProxy(c); err != nil {
+		return err
+	}
+	n.startNetworkPolicy(ctx, c)
+	if n.netpolErr == nil {
+		mark("NetworkPolicy enforcer")
+	}
+	return nil
 }
 
 // prepareNamespace turns on what bridged pods and kube-proxy need inside the namespace.
@@ -133,6 +142,7 @@ func (n *node) stop(cfg *rest.Config) error {
 	}
 	n.killShims()
 	unmountAll(n.dir)
+	n.removeNetpol()
 	n.ns.delete()
 	removeCgroups(n.cgroupRoot)
 	removeLogLinks(n.path("pod-logs"))

@@ -132,6 +132,9 @@ func (n *node) leftovers() error {
 	if _, err := os.Stat("/run/netns/" + n.ns.name); err == nil {
 		left = append(left, "network namespace "+n.ns.name)
 	}
+	if t := n.netpolLeftover(); t != "" {
+		left = append(left, t)
+	}
 	for _, m := range mountsUnder(n.dir) {
 		left = append(left, "mount "+m)
 	}

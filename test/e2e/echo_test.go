@@ -80,15 +80,28 @@ func echoService() *corev1.Service {
 	}
 }
 
-// runClient runs `echo get URLS...` in a pod, waits for it to finish and returns its log.
+// runClient runs `echo get URLS...` in a pod, waits for it to finish and returns its log;
+// it fails the test unless the pod succeeded.
 func runClient(t *testing.T, cs kubernetes.Interface, ns, name string, urls ...string) string {
+	t.Helper()
+	phase := finishClient(t, cs, ns, name, append([]string{"-retry=60s"}, urls...)...)
+	log := podLog(t, cs, ns, name)
+	if phase != corev1.PodSucceeded {
+		t.Fatalf("client pod %s %s:\n%s", name, phase, log)
+	}
+	return log
+}
+
+// finishClient creates pod name in ns running `echo get ARGS...` and waits until it
+// finishes; it returns the final phase.
+func finishClient(t *testing.T, cs kubernetes.Interface, ns, name string, args ...string) corev1.PodPhase {
 	t.Helper()
 	ctx := context.Background()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
 			Name: "get", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
-			Args: append([]string{"get", "-retry=60s"}, urls...),
+			Args: append([]string{"get"}, args...),
 		}}},
 	}
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
@@ -101,13 +114,9 @@ func runClient(t *testing.T, cs kubernetes.Interface, ns, name string, urls ...s
 			return false, err
 		}
 		phase = p.Status.Phase
-		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, fmt.Errorf("phase %s", phase)
 	})
-	log := podLog(t, cs, ns, name)
-	if phase != corev1.PodSucceeded {
-		t.Fatalf("client pod %s %s:\n%s", name, phase, log)
-	}
-	return log
+	return phase
 }
 
 // podLog reads a pod's log through kube-apiserver and the kubelet.

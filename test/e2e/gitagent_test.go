@@ -9,6 +9,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tenantry/tenantry/internal/localrepo"
@@ -25,12 +27,13 @@ type gitAgent struct {
 	repo  *localrepo.Repo
 	src   *source.Source
 	agent *reconciler.Agent
+	names map[string]bool // tenants committed, whose namespaces go at the end
 }
 
 // newGitAgent makes an empty repo and an agent named after instance, with the CRDs installed.
 func newGitAgent(t *testing.T, instance string) *gitAgent {
 	t.Helper()
-	g := &gitAgent{t: t, ctx: logr.NewContext(context.Background(), testr.New(t))}
+	g := &gitAgent{t: t, ctx: logr.NewContext(context.Background(), testr.New(t)), names: map[string]bool{}}
 	var err error
 	if g.repo, err = localrepo.Init(filepath.Join(t.TempDir(), "repo")); err != nil {
 		t.Fatal(err)
@@ -50,13 +53,27 @@ func newGitAgent(t *testing.T, instance string) *gitAgent {
 	if err := g.agent.InstallCRDs(g.ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(g.removeNamespaces)
 	return g
+}
+
+// removeNamespaces deletes the host namespaces of every tenant committed, so the next
+// test finds the node's CPU and memory free again.
+func (g *gitAgent) removeNamespaces() {
+	cs := host.Clientset(g.t)
+	for name := range g.names {
+		err := cs.CoreV1().Namespaces().Delete(context.Background(), "tenant-"+name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			g.t.Logf("removing the namespace of tenant %s: %v", name, err)
+		}
+	}
 }
 
 // commit writes (or, for an empty body, removes) tenants/<name>.yaml and commits it.
 func (g *gitAgent) commit(name, body string) {
 	g.t.Helper()
 	path := "tenants/" + name + ".yaml"
+	g.names[name] = true
 	var err error
 	if body == "" {
 		err = g.repo.Remove(path)

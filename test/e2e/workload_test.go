@@ -136,34 +136,21 @@ func bindView(t *testing.T, virtual kubernetes.Interface, ns string) {
 
 // runVirtualClient runs `echo get ARGS...` as a pod of the virtual cluster, waits until the
 // virtual pod reports it finished and returns the log of its host pod (the virtual
-// cluster does not serve pod logs).
+// cluster does not serve pod logs). It fails the test unless the pod succeeded.
 func runVirtualClient(t *testing.T, virtual kubernetes.Interface, hostNS, vcluster, name string, args ...string) string {
 	t.Helper()
-	ctx := context.Background()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
-			Name: "get", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
-			Args: append([]string{"get", "-retry=60s"}, args...),
-		}}},
-	}
-	if _, err := virtual.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var phase corev1.PodPhase
-	cluster.Eventually(t, 2*time.Minute, "virtual client pod "+name+" to finish", func() (bool, error) {
-		p, err := virtual.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		phase = p.Status.Phase
-		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, fmt.Errorf("phase %s", phase)
-	})
-	log := podLog(t, host.Clientset(t), hostNS, translate.HostName(name, "default", vcluster))
+	log, phase := runVirtualClientPhase(t, virtual, hostNS, vcluster, name, args...)
 	if phase != corev1.PodSucceeded {
 		t.Fatalf("virtual client pod %s %s:\n%s", name, phase, log)
 	}
 	return log
+}
+
+// runVirtualClientPhase is runVirtualClient returning the final phase instead of failing.
+func runVirtualClientPhase(t *testing.T, virtual kubernetes.Interface, hostNS, vcluster, name string, args ...string) (string, corev1.PodPhase) {
+	t.Helper()
+	phase := finishClient(t, virtual, "default", name, append([]string{"-retry=60s"}, args...)...)
+	return podLog(t, host.Clientset(t), hostNS, translate.HostName(name, "default", vcluster)), phase
 }
 
 // overQuota creates a pod asking for more CPU than the tenant's quota: the host refuses
