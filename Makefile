@@ -10,6 +10,7 @@ BENCH_TENANTS ?= 100,1000
 BENCH_RUNS ?= 3
 BENCH_PEER_LIMIT ?= 10m
 BENCH_LARGE_RUNS ?= 1
+BENCH_NODE ?= true
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt
@@ -26,18 +27,18 @@ test-integration: components ## Run the integration tier only (real kube-apiserv
 	go test -count=1 -timeout=30m ./test/...
 test-e2e: components node images ## Run the e2e tier only: real containers on a real node (containerd, kubelet, kube-proxy; needs root).
 	go test -count=1 -timeout=30m ./test/e2e/...
-node: ## Install the real node's Debian packages (root) and build kubelet, kube-scheduler, kube-proxy; on failure the e2e tier skips.
-	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2
+node: ## Install the real node's Debian packages (root) and build kubelet, kube-scheduler, kube-proxy and the NetworkPolicy enforcer; on failure the e2e tier skips.
+	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2; bash hack/components.sh kube-network-policies || echo "node: the NetworkPolicy enforcer cannot be built; NetworkPolicy tests will skip and say why" >&2
 lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
 	$(LINT) run ./...
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
-bench: components peers ## Run the benchmarks against real components and peers; prints a table, writes bench/results/latest.json and chart.svg.
-	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -out=bench/results
+bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
+	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -out=bench/results
 peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
-dev: components build ## Start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it).
-	$(BIN)/tenantry dev --tenants=tenants-example
+dev: components build $(if $(NODE),node images) ## Start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); NODE=1 adds a real node (root) running the virtual clusters.
+	$(BIN)/tenantry dev --tenants=tenants-example $(if $(NODE),--node)
 components: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kine and Gatekeeper (cached by version).
 	bash hack/components.sh
 images: components ## Build the agent and virtual cluster images as tarballs in bin/images, without Docker (VERSION=dev tags the agent).

@@ -20,6 +20,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for latest.json and dated results")
 	work := flag.String("work", "", "work directory (default a temp dir)")
 	peerLimit := flag.Duration("peer-limit", 10*time.Minute, "cap on each wait of a peer run; a capped run reports how far it got")
+	node := flag.Bool("node", false, "also measure on a real node (root; the node's packages and bin/images); with -tenants=none, only that")
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
 	flag.Parse()
@@ -31,13 +32,14 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, *tenants, *runs, *largeRuns, *out, *work, *merge, *peerLimit); err != nil {
+	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node}
+	if err := run(ctx, o, *tenants, *out, *merge); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, tenants string, runs, largeRuns int, out, work string, merge bool, peerLimit time.Duration) error {
+func run(ctx context.Context, o bench.Options, tenants, out string, merge bool) error {
 	var counts []int
 	for _, s := range strings.Split(tenants, ",") {
 		if s == "none" {
@@ -49,15 +51,16 @@ func run(ctx context.Context, tenants string, runs, largeRuns int, out, work str
 		}
 		counts = append(counts, n)
 	}
-	if work == "" {
+	o.Tenants = counts
+	if o.Work == "" {
 		dir, err := os.MkdirTemp("", "tenantry-bench-")
 		if err != nil {
 			return err
 		}
 		defer func() { _ = os.RemoveAll(dir) }()
-		work = dir
+		o.Work = dir
 	}
-	rep, err := bench.Run(ctx, bench.Options{Tenants: counts, Runs: runs, LargeRuns: largeRuns, Work: work, Log: os.Stderr, PeerLimit: peerLimit})
+	rep, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -66,6 +69,7 @@ func run(ctx context.Context, tenants string, runs, largeRuns int, out, work str
 			return err
 		}
 	}
+	rep.DropRetired()
 	rep.WriteTable(os.Stdout)
 	return rep.Save(out)
 }

@@ -50,19 +50,5 @@ func (c *Cluster) NodePodsRSS() (int64, error) {
 	if c.node == nil {
 		return 0, fmt.Errorf("the cluster has no node")
 	}
-	path := "/sys/fs/cgroup/memory" + c.node.cgroupRoot + "/kubepods/memory.stat"
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "total_rss "); ok {
-			n, err := strconv.ParseInt(rest, 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parsing total_rss in %s: %w", path, err)
-			}
-			return n, nil
-		}
-	}
-	return 0, fmt.Errorf("no total_rss in %s", path)
+	return cgroupTotalRSS("/sys/fs/cgroup/memory" + c.node.cgroupRoot + "/kubepods/memory.stat")
 }

@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
 
 	"github.com/tenantry/tenantry/test/cluster"
 )
@@ -28,10 +25,10 @@ func TestEchoServiceAnswersThroughClusterIP(t *testing.T) {
 	cs := host.Clientset(t)
 	ns := host.NewNamespace(t)
 	began := time.Now()
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, echoDeployment(2), metav1.CreateOptions{}); err != nil {
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, cluster.EchoDeployment(2), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := cs.CoreV1().Services(ns).Create(ctx, echoService(), metav1.CreateOptions{})
+	svc, err := cs.CoreV1().Services(ns).Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,36 +44,6 @@ func TestEchoServiceAnswersThroughClusterIP(t *testing.T) {
 	out := runClient(t, cs, ns, "client", url)
 	if !strings.Contains(out, "GET "+url+": 200 OK") || !strings.Contains(out, "echo echo-") {
 		t.Fatalf("client output does not show the echo server's answer through %s:\n%s", url, out)
-	}
-}
-
-func echoDeployment(replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": "echo"}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "echo", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
-					Args:           []string{"serve", "-addr=:8080"},
-					Ports:          []corev1.ContainerPort{{ContainerPort: 8080}},
-					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(8080)}}, PeriodSeconds: 1},
-				}}},
-			},
-		},
-	}
-}
-
-func echoService() *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "echo"},
-			Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
-		},
 	}
 }
 

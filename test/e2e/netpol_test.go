@@ -25,10 +25,10 @@ func TestNetworkPolicyIsEnforcedOnNode(t *testing.T) {
 	ctx := context.Background()
 	cs := host.Clientset(t)
 	nsA, nsB := host.NewNamespace(t), host.NewNamespace(t)
-	if _, err := cs.AppsV1().Deployments(nsA).Create(ctx, echoDeployment(1), metav1.CreateOptions{}); err != nil {
+	if _, err := cs.AppsV1().Deployments(nsA).Create(ctx, cluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := cs.CoreV1().Services(nsA).Create(ctx, echoService(), metav1.CreateOptions{})
+	svc, err := cs.CoreV1().Services(nsA).Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

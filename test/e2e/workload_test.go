@@ -71,10 +71,10 @@ func runEcho(t *testing.T, virtual kubernetes.Interface, replicas int32) ([]core
 	t.Helper()
 	ctx := context.Background()
 	began := time.Now()
-	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, echoDeployment(replicas), metav1.CreateOptions{}); err != nil {
+	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, cluster.EchoDeployment(replicas), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := virtual.CoreV1().Services("default").Create(ctx, echoService(), metav1.CreateOptions{})
+	svc, err := virtual.CoreV1().Services("default").Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

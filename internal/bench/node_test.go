@@ -1,0 +1,57 @@
+package bench
+
+import (
+	"testing"
+	"time"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/reconciler/loader"
+)
+
+func TestNodeTenantYAMLIsAValidTenant(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		paused bool
+	}{
+		{"bench-node-1", false},
+		{nodeKeep, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn, errs := loader.ParseTenant("tenants/"+tc.name+".yaml", []byte(nodeTenantYAML(tc.name, tc.paused)))
+			if errs != nil {
+				t.Fatalf("invalid tenant file: %v", errs)
+			}
+			s := tn.Spec
+			if tn.Name != tc.name || s.Paused != tc.paused || s.DeletionPolicy != v1alpha1.DeletionDelete ||
+				s.Persistence.Size == nil || !s.Persistence.Size.IsZero() || s.KubernetesVersion != "1.37" {
+				t.Errorf("tenant %s: %+v", tn.Name, s)
+			}
+		})
+	}
+}
+
+func TestNodeRunFiguresAreMedians(t *testing.T) {
+	runs := []nodeRun{
+		{ready: 30 * time.Second, deploy: 4 * time.Second, cpReady: 200, cpDeploy: 220, componentRSS: 900},
+		{ready: 10 * time.Second, deploy: 6 * time.Second, cpReady: 300, cpDeploy: 330, componentRSS: 800},
+		{ready: 20 * time.Second, deploy: 5 * time.Second, cpReady: 250, cpDeploy: 270, componentRSS: 1000},
+	}
+	want := map[string]float64{"node-ready": 20, "node-deploy": 5, "node-rss": 250, "node-rss-deploy": 270, "node-components-rss": 900}
+	figs := nodeRunFigures(runs, []string{"kubelet"})
+	if len(figs) != len(want) {
+		t.Fatalf("%d figures, want %d", len(figs), len(want))
+	}
+	for _, f := range figs {
+		if f.System != systemTenantry || f.Value != want[f.Metric] || len(f.Runs) != 3 {
+			t.Errorf("%s (%s): %v from %v, want %v over 3 runs", f.Name, f.Metric, f.Value, f.Runs, want[f.Metric])
+		}
+	}
+}
+
+func TestDropRetired(t *testing.T) {
+	r := &Report{Figures: []Figure{{Name: "a"}, {Name: retiredFigures[0]}, {Name: "b"}}}
+	r.DropRetired()
+	if len(r.Figures) != 2 || r.Figures[0].Name != "a" || r.Figures[1].Name != "b" {
+		t.Errorf("figures after DropRetired: %+v", r.Figures)
+	}
+}
