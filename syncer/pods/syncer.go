@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,8 +25,8 @@ func (Syncer) Kind() string { return Kind }
 // New implements types.Syncer.
 func (Syncer) New() client.Object { return &corev1.Pod{} }
 
-// SyncToHost creates the host pod and its token Secret, or refreshes the host pod's
-// labels and annotations (a pod's spec cannot change).
+// SyncToHost creates the host pod and its token Secret, or brings the host pod's mutable
+// fields in line: labels, annotations, container images and activeDeadlineSeconds.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	vPod := vObj.(*corev1.Pod)
 	if hObj == nil {
@@ -43,7 +44,11 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 	if err := ensureToken(ctx, sc, vPod, hPod); err != nil {
 		return err
 	}
-	return updateMeta(ctx, sc, vPod, hPod)
+	updated := Updated(vPod, hPod, sc.Labels(vPod), sc.Annotations(vPod, Kind))
+	if updated == nil {
+		return nil
+	}
+	return sc.UpdateHost(ctx, vPod, updated)
 }
 
 func create(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod) error {
@@ -71,15 +76,32 @@ func options(sc *synccontext.Context) Options {
 		ServicePort: sc.ServicePort, DNSServer: sc.DNSServer}
 }
 
-// updateMeta copies changed labels and annotations to the host pod.
-func updateMeta(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) error {
-	labels, annotations := sc.Labels(vPod), sc.Annotations(vPod, Kind)
-	if maps.Equal(labels, hPod.Labels) && maps.Equal(annotations, hPod.Annotations) {
-		return nil
-	}
+// Updated returns the host pod with what the API lets change on a pod (labels,
+// annotations, container images, activeDeadlineSeconds) taken from the virtual pod, or
+// nil when nothing differs.
+func Updated(vPod, hPod *corev1.Pod, labels, annotations map[string]string) *corev1.Pod {
 	updated := hPod.DeepCopy()
 	updated.Labels, updated.Annotations = labels, annotations
-	return sc.UpdateHost(ctx, vPod, updated)
+	copyImages(updated.Spec.Containers, vPod.Spec.Containers)
+	copyImages(updated.Spec.InitContainers, vPod.Spec.InitContainers)
+	if vPod.Spec.ActiveDeadlineSeconds != nil {
+		updated.Spec.ActiveDeadlineSeconds = vPod.Spec.ActiveDeadlineSeconds
+	}
+	if apiequality.Semantic.DeepEqual(updated, hPod) {
+		return nil
+	}
+	return updated
+}
+
+// copyImages sets each host container's image to its virtual namesake's.
+func copyImages(host, virtual []corev1.Container) {
+	for i := range host {
+		for _, v := range virtual {
+			if v.Name == host[i].Name {
+				host[i].Image = v.Image
+			}
+		}
+	}
 }
 
 // Terminate plays the kubelet's part in deleting a virtual pod: it deletes the host pod
