@@ -130,9 +130,16 @@ func recreateVirtual(ctx context.Context, sc *synccontext.Context, v, h *corev1.
 	return nil
 }
 
-// SyncFromHost copies the host's load-balancer status to the virtual service.
+// SyncFromHost copies the host's load-balancer status and the node ports the host
+// allocated to the virtual service, so both sides show the ports that answer.
 func (Syncer) SyncFromHost(ctx context.Context, sc *synccontext.Context, hObj, vObj client.Object) error {
 	h, v := hObj.(*corev1.Service), vObj.(*corev1.Service)
+	if updated := WithHostNodePorts(v, h); updated != nil {
+		if err := sc.Virtual.Update(ctx, updated); err != nil {
+			return fmt.Errorf("copying the host's node ports to the virtual service: %w", err)
+		}
+		return nil // the update comes back as an event; the status follows then
+	}
 	if equality.Semantic.DeepEqual(h.Status.LoadBalancer, v.Status.LoadBalancer) {
 		return nil
 	}
@@ -142,4 +149,23 @@ func (Syncer) SyncFromHost(ctx context.Context, sc *synccontext.Context, hObj, v
 		return fmt.Errorf("updating virtual service status: %w", err)
 	}
 	return nil
+}
+
+// WithHostNodePorts returns the virtual service with the node ports of the host's
+// matching ports (same port and protocol), or nil when they already agree or the host has
+// none.
+func WithHostNodePorts(v, h *corev1.Service) *corev1.Service {
+	var updated *corev1.Service
+	for i, vp := range v.Spec.Ports {
+		for _, hp := range h.Spec.Ports {
+			if hp.Port != vp.Port || hp.Protocol != vp.Protocol || hp.NodePort == 0 || hp.NodePort == vp.NodePort {
+				continue
+			}
+			if updated == nil {
+				updated = v.DeepCopy()
+			}
+			updated.Spec.Ports[i].NodePort = hp.NodePort
+		}
+	}
+	return updated
 }

@@ -46,3 +46,46 @@ func TestToHost(t *testing.T) {
 		})
 	}
 }
+
+func TestWithHostNodePorts(t *testing.T) {
+	svc := func(nodePorts ...int32) *corev1.Service {
+		s := &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort}}
+		for i, np := range nodePorts {
+			s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Port: 80 + int32(i), Protocol: corev1.ProtocolTCP, NodePort: np})
+		}
+		return s
+	}
+	tests := []struct {
+		name    string
+		v, h    *corev1.Service
+		want    []int32 // virtual node ports after; nil: no update
+		noWrite bool
+	}{
+		{name: "host allocated other ports", v: svc(31000, 31001), h: svc(30080, 30081), want: []int32{30080, 30081}},
+		{name: "already equal", v: svc(30080), h: svc(30080), noWrite: true},
+		{name: "host has none (ClusterIP)", v: svc(0), h: svc(0), noWrite: true},
+		{name: "one differs", v: svc(30080, 31001), h: svc(30080, 30081), want: []int32{30080, 30081}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := WithHostNodePorts(tt.v, tt.h)
+			if tt.noWrite {
+				if got != nil {
+					t.Fatalf("update %+v, want none", got.Spec.Ports)
+				}
+				return
+			}
+			if got == nil {
+				t.Fatal("no update")
+			}
+			for i, p := range got.Spec.Ports {
+				if p.NodePort != tt.want[i] {
+					t.Fatalf("node ports %+v, want %v", got.Spec.Ports, tt.want)
+				}
+			}
+			if tt.v.Spec.Ports[0].NodePort == got.Spec.Ports[0].NodePort && tt.want[0] != tt.v.Spec.Ports[0].NodePort {
+				t.Fatal("the input was modified")
+			}
+		})
+	}
+}
