@@ -81,7 +81,12 @@ func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
 	if err != nil {
 		return fmt.Errorf("starting the local host control plane: %w", err)
 	}
-	defer c.Cleanup()
+	defer func() {
+		c.Cleanup()
+		if err := c.NodeCleanupError(); err != nil {
+			fmt.Fprintf(out, "the node left something behind: %v\n", err)
+		}
+	}()
 	fmt.Fprintf(out, "host control plane %s ready in %s\n  export KUBECONFIG=%s\n  kubectl get tenants\n",
 		c.Version, c.StartupTime.Round(time.Millisecond), c.Kubeconfig)
 	if o.Node {
