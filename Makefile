@@ -11,6 +11,7 @@ BENCH_RUNS ?= 3
 BENCH_PEER_LIMIT ?= 10m
 BENCH_LARGE_RUNS ?= 1
 BENCH_NODE ?= true
+BENCH_SYNCER ?= true
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt
@@ -33,8 +34,8 @@ lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
 	$(LINT) run ./...
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
-bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
-	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -out=bench/results
+bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it), and the syncer with 1,000 pods (BENCH_SYNCER=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
+	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -syncer=$(BENCH_SYNCER) -out=bench/results
 peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
 dev: components build $(if $(NODE),node images) ## Start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); NODE=1 adds a real node (root) running the virtual clusters.

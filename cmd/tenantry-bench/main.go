@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/bench"
@@ -22,9 +24,17 @@ func main() {
 	peerLimit := flag.Duration("peer-limit", 10*time.Minute, "cap on each wait of a peer run; a capped run reports how far it got")
 	node := flag.Bool("node", false, "also measure on a real node (root; the node's packages and bin/images); with -tenants=none, only that")
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
+	syncer := flag.Bool("syncer", false, "also measure the syncer with -syncer-pods pods; with -tenants=none, only that (and -node)")
+	syncerPods := flag.Int("syncer-pods", 1000, "pods per syncer run")
+	syncerHostQPS := flag.Float64("syncer-host-qps", 0, "the syncer's host client QPS (burst twice that); 0 is client-go's default, as tenantry-vcluster runs")
+	syncerRun := flag.String("syncer-run", "", "internal: run the syncer from this bench config file until SIGTERM")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
 	flag.Parse()
 	ctx := context.Background()
+	if *syncerRun != "" {
+		runSyncer(ctx, *syncerRun)
+		return
+	}
 	if *agentRun > 0 {
 		if err := bench.RunAgentChild(ctx, *agentRun, *work, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -32,8 +42,19 @@ func main() {
 		}
 		return
 	}
-	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node}
+	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node,
+		Syncer: *syncer, SyncerPods: *syncerPods, SyncerHostQPS: float32(*syncerHostQPS)}
 	if err := run(ctx, o, *tenants, *out, *merge); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// runSyncer is the syncer's own process in a syncer run; SIGTERM ends it.
+func runSyncer(ctx context.Context, cfgPath string) {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := bench.RunSyncerChild(ctx, cfgPath, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

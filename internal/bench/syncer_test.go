@@ -1,0 +1,58 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	hundred := make([]float64, 100)
+	for i := range hundred {
+		hundred[99-i] = float64(i + 1) // 100 down to 1: percentile must sort
+	}
+	for _, tc := range []struct {
+		name   string
+		values []float64
+		p      float64
+		want   float64
+	}{
+		{"none", nil, 50, 0},
+		{"one", []float64{7}, 99, 7},
+		{"p50 of 1..100", hundred, 50, 50},
+		{"p99 of 1..100", hundred, 99, 99},
+		{"p100 of 1..100", hundred, 100, 100},
+		{"p0 is the smallest", hundred, 0, 1},
+		{"p50 of an odd count", []float64{3, 1, 2}, 50, 2},
+		{"p99 of a small count is the largest", []float64{5, 1, 9, 3}, 99, 9},
+		{"p50 of an even count is the lower middle", []float64{4, 1, 3, 2}, 50, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := percentile(tc.values, tc.p); got != tc.want {
+				t.Errorf("percentile(%v, %g) = %g, want %g", tc.values, tc.p, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPodsLabel(t *testing.T) {
+	for n, want := range map[int]string{1: "1 pods", 200: "200 pods", 1000: "1,000 pods", 12345: "12,345 pods", 1000000: "1,000,000 pods"} {
+		if got := podsLabel(n); got != want {
+			t.Errorf("podsLabel(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestSyncerRunOf(t *testing.T) {
+	began := time.Unix(1000, 0)
+	at := func(s float64) time.Time { return began.Add(time.Duration(s * float64(time.Second))) }
+	r := syncerRunOf(began, []podTimes{
+		{created: at(0.1), onHost: at(1.1), marked: at(1.5), running: at(3.5)},
+		{created: at(0.2), onHost: at(4.2), marked: at(4.4), running: at(4.9)},
+	})
+	if r.toHostTotal != 4200*time.Millisecond || r.runningTotal != 4900*time.Millisecond {
+		t.Errorf("totals %s, %s; want 4.2s, 4.9s", r.toHostTotal, r.runningTotal)
+	}
+	if percentile(r.toHost, 99) != 4 || percentile(r.back, 50) != 0.5 {
+		t.Errorf("per pod: to host %v, back %v", r.toHost, r.back)
+	}
+}
