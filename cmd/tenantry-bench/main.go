@@ -26,7 +26,7 @@ func main() {
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	syncer := flag.Bool("syncer", false, "also measure the syncer with -syncer-pods pods; with -tenants=none, only that (and -node)")
 	syncerPods := flag.Int("syncer-pods", 1000, "pods per syncer run")
-	syncerHostQPS := flag.Float64("syncer-host-qps", 0, "the syncer's host client QPS (burst twice that); 0 is client-go's default, as tenantry-vcluster runs")
+	syncerHostQPS := flag.Float64("syncer-host-qps", 0, "the syncer's host client QPS (burst twice that); 0 is tenantry-vcluster's own limit")
 	syncerRun := flag.String("syncer-run", "", "internal: run the syncer from this bench config file until SIGTERM")
 	agentRun := flag.Int("agent-run", 0, "internal: run one agent measurement with this many tenants and print JSON")
 	flag.Parse()

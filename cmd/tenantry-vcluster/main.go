@@ -42,6 +42,7 @@ func run(started time.Time, configPath, hostKubeconfig string) error {
 	if err != nil {
 		return err
 	}
+	controlplane.HostRateLimit(host)
 	log.Info("starting", "vcluster", cfg.Name, "namespace", cfg.HostNamespace, "dataDir", cfg.DataDir)
 	return controlplane.Run(ctx, cfg, controlplane.Options{Host: host, Started: started})
 }

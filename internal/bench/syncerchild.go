@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/tenantry/tenantry/controlplane"
 	"github.com/tenantry/tenantry/syncer"
 )
 
@@ -25,8 +26,8 @@ type syncerChildConfig struct {
 	Name              string `json:"name"`
 	HostNamespace     string `json:"hostNamespace"`
 	VirtualCA         []byte `json:"virtualCA"`
-	// HostQPS and HostBurst are the host client's rate limit; 0 is client-go's default
-	// (5 and 10), which is what tenantry-vcluster's in-cluster config gets.
+	// HostQPS and HostBurst are the host client's rate limit; 0 is tenantry-vcluster's own
+	// (controlplane.HostRateLimit).
 	HostQPS   float32 `json:"hostQPS"`
 	HostBurst int     `json:"hostBurst"`
 }
@@ -52,6 +53,7 @@ func RunSyncerChild(ctx context.Context, path string, log io.Writer) error {
 		return fmt.Errorf("host kubeconfig: %w", err)
 	}
 	host.QPS, host.Burst = c.HostQPS, c.HostBurst
+	controlplane.HostRateLimit(host) // what tenantry-vcluster does, unless -syncer-host-qps set one
 	ctx = logr.NewContext(ctx, zap.New(zap.WriteTo(log)))
 	err = syncer.Run(ctx, syncer.Config{Virtual: virtual, Host: host, Name: c.Name, HostNamespace: c.HostNamespace,
 		ServiceHost: "10.96.0.1", ServicePort: 443, DNSServer: "10.96.0.10", VirtualCA: c.VirtualCA})

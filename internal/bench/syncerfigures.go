@@ -1,6 +1,10 @@
 package bench
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tenantry/tenantry/controlplane"
+)
 
 // syncerFigure is one syncer figure: its name and unit, and its value in a run.
 type syncerFigure struct {
@@ -48,7 +52,7 @@ func syncerRunFigures(n int, hostQPS float32, runs []syncerRun) []Figure {
 
 // syncerSetup says what a syncer run is made of.
 func syncerSetup(hostQPS float32) string {
-	limit := "client-go's default 5 QPS, burst 10, as tenantry-vcluster runs"
+	limit := fmt.Sprintf("%d QPS, burst %d, as tenantry-vcluster runs", controlplane.HostQPS, controlplane.HostBurst)
 	if hostQPS > 0 {
 		limit = fmt.Sprintf("%g QPS, burst %d", hostQPS, int(2*hostQPS))
 	}

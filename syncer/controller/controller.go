@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -21,6 +22,10 @@ import (
 	"github.com/tenantry/tenantry/syncer/translate"
 	"github.com/tenantry/tenantry/syncer/types"
 )
+
+// Workers is how many objects of one kind are synced at once (the work queue never hands
+// the same object to two workers).
+const Workers = 4
 
 // Register adds a controller for s to mgr: virtual objects of the kind and managed host
 // objects (from hostCache) both enqueue the virtual key. Because both informers list
@@ -35,6 +40,7 @@ func Register(mgr manager.Manager, hostCache cache.Cache, sc *synccontext.Contex
 	}
 	r := &reconciler{sc: sc, s: s}
 	b := builder.ControllerManagedBy(mgr).Named(sc.VCluster + "-" + s.Kind()).For(s.New()).
+		WithOptions(ctrlcontroller.Options{MaxConcurrentReconciles: Workers}).
 		WatchesRawSource(source.Kind(hostCache, s.New(), handler.EnqueueRequestsFromMapFunc(r.fromHost)))
 	if w, ok := s.(types.Watcher); ok {
 		b = w.Watch(b, sc)
