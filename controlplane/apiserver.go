@@ -27,6 +27,10 @@ func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) Spec {
 			"--service-account-key-file=" + p.Path("sa.pub"), "--service-account-signing-key-file=" + p.Path("sa.key"),
 			"--service-cluster-ip-range=" + c.ServiceCIDR, "--allow-privileged=true",
 			"--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+			// Virtual nodes point at the syncer's kubelet API (pod logs); both ends use the CA.
+			"--kubelet-client-certificate=" + p.Path("kubelet-client.crt"),
+			"--kubelet-client-key=" + p.Path("kubelet-client.key"),
+			"--kubelet-certificate-authority=" + p.Path("ca.crt"),
 			// 1.37 refuses a loopback advertise address with the lease endpoint reconciler, and
 			// the host Service, not the virtual kubernetes Endpoints, routes to this server.
 			"--endpoint-reconciler-type=none",

@@ -21,6 +21,9 @@ type Config struct {
 	DNSPort int `json:"dnsPort,omitempty"`
 	// ProbePort serves /readyz and /healthz; default 8080.
 	ProbePort int `json:"probePort,omitempty"`
+	// KubeletPort is the syncer's kubelet API (pod logs) on 127.0.0.1, which the virtual
+	// nodes advertise; default 10350 (kubeletapi.DefaultPort).
+	KubeletPort int `json:"kubeletPort,omitempty"`
 	// ServiceCIDR is the host's service CIDR, used by the virtual API server too, so a
 	// Service gets the same ClusterIP in both; default 10.96.0.0/12.
 	ServiceCIDR string `json:"serviceCIDR,omitempty"`

@@ -9,6 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tenantry/tenantry/syncer/kubeletapi"
 )
 
 // Defaults of Config, applied by Default.
@@ -54,6 +56,7 @@ func (c *Config) Default() {
 	setInt(&c.APIPort, DefaultAPIPort)
 	setInt(&c.DNSPort, DefaultDNSPort)
 	setInt(&c.ProbePort, DefaultProbePort)
+	setInt(&c.KubeletPort, kubeletapi.DefaultPort)
 	setString(&c.ServiceCIDR, DefaultServiceCIDR)
 	setString(&c.DNSUpstream, resolvConfUpstream("/etc/resolv.conf"))
 }

@@ -32,6 +32,8 @@ const (
 	AdminUser             = "tenantry:admin"
 	ControllerManagerUser = "system:kube-controller-manager"
 	frontProxyClientUser  = "front-proxy-client"
+	// KubeletClientUser is kube-apiserver's client certificate to the syncer's kubelet API.
+	KubeletClientUser = "kube-apiserver-kubelet-client"
 )
 
 // PKI is the virtual control plane's certificates and keys, persisted in one directory so a
@@ -44,6 +46,8 @@ type PKI struct {
 	Admin KeyPair
 	// ControllerManager is kube-controller-manager's client certificate.
 	ControllerManager KeyPair
+	// KubeletServing is the syncer's kubelet API serving certificate, for 127.0.0.1.
+	KubeletServing KeyPair
 }
 
 // KeyPair is a PEM-encoded certificate and private key.
@@ -87,10 +91,25 @@ func EnsurePKI(dir string, sans SANs) (*PKI, error) {
 	if p.ControllerManager, err = p.ensureLeaf("controller-manager", ca, clientSpec(ControllerManagerUser)); err != nil {
 		return nil, err
 	}
+	if err := p.ensureKubelet(ca); err != nil {
+		return nil, err
+	}
 	if err := p.ensureServiceAccountKey(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// ensureKubelet issues the syncer's kubelet API serving certificate and kube-apiserver's
+// client certificate to it, both from the cluster CA: each end verifies the other.
+func (p *PKI) ensureKubelet(ca *authority) error {
+	serving := leafSpec{cn: "tenantry-kubelet-api", ips: []net.IP{net.IPv4(127, 0, 0, 1)}, usage: x509.ExtKeyUsageServerAuth}
+	var err error
+	if p.KubeletServing, err = p.ensureLeaf("kubelet-serving", ca, serving); err != nil {
+		return err
+	}
+	_, err = p.ensureLeaf("kubelet-client", ca, clientSpec(KubeletClientUser))
+	return err
 }
 
 // authority is a loaded CA.

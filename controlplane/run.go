@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tenantry/tenantry/syncer"
+	"github.com/tenantry/tenantry/syncer/kubeletapi"
 )
 
 // Timeouts of the start sequence and of shutdown.
@@ -108,6 +109,9 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	}
 	defer func() { _ = dnsServer.Shutdown(context.Background()) }()
 	log.Info("serving DNS", "port", cfg.DNSPort, "upstream", cfg.DNSUpstream)
+	if err := listenKubelet(ctx, cfg, pki, host); err != nil {
+		return err
+	}
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- runSyncer(ctx, cfg, opts, pki, serviceIP) }()
 	select {
@@ -181,7 +185,7 @@ func runSyncer(ctx context.Context, cfg Config, opts Options, pki *PKI, serviceI
 	err := syncer.Run(ctx, syncer.Config{
 		Virtual: cfg.localConfig(pki), Host: opts.Host, Name: cfg.Name, HostNamespace: cfg.HostNamespace,
 		Pods: cfg.Pods, Sync: cfg.Sync, ServiceHost: serviceIP, ServicePort: ServicePort,
-		DNSServer: serviceIP, VirtualCA: pki.CAPEM,
+		DNSServer: serviceIP, VirtualCA: pki.CAPEM, KubeletPort: cfg.KubeletPort,
 	})
 	switch {
 	case ctx.Err() != nil:
@@ -190,6 +194,21 @@ func runSyncer(ctx context.Context, cfg Config, opts Options, pki *PKI, serviceI
 		return fmt.Errorf("syncer: %w", err)
 	}
 	return errors.New("syncer stopped unexpectedly")
+}
+
+// listenKubelet serves the syncer's kubelet API (pod logs from the host) on loopback, to
+// the virtual API server only, until ctx ends.
+func listenKubelet(ctx context.Context, cfg Config, pki *PKI, host kubernetes.Interface) error {
+	addr := net.JoinHostPort(kubeletapi.Address, itoa(cfg.KubeletPort))
+	h := &kubeletapi.Handler{Host: host, HostNamespace: cfg.HostNamespace, VCluster: cfg.Name,
+		Log: logr.FromContextOrDiscard(ctx).WithName("kubelet-api")}
+	t := kubeletapi.TLS{CertPEM: pki.KubeletServing.CertPEM, KeyPEM: pki.KubeletServing.KeyPEM,
+		ClientCAPEM: pki.CAPEM, ClientName: KubeletClientUser}
+	if err := kubeletapi.Listen(ctx, addr, t, h); err != nil {
+		return err
+	}
+	logr.FromContextOrDiscard(ctx).Info("serving the kubelet API", "address", addr)
+	return nil
 }
 
 // hostServiceIP waits for the host Service in front of this pod to have a ClusterIP.

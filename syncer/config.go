@@ -44,4 +44,8 @@ type Config struct {
 	DNSServer string
 	// VirtualCA is the virtual API server's CA bundle, given to pods with their token.
 	VirtualCA []byte
+	// KubeletPort is where the syncer's kubelet API (pod logs) listens on 127.0.0.1, which
+	// every virtual node advertises to the virtual API server; default kubeletapi.DefaultPort.
+	// Whoever runs the syncer serves it (see kubeletapi.Listen).
+	KubeletPort int
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/tenantry/tenantry/syncer/endpoints"
 	"github.com/tenantry/tenantry/syncer/events"
 	"github.com/tenantry/tenantry/syncer/ingresses"
+	"github.com/tenantry/tenantry/syncer/kubeletapi"
 	"github.com/tenantry/tenantry/syncer/networkpolicies"
 	"github.com/tenantry/tenantry/syncer/nodes"
 	"github.com/tenantry/tenantry/syncer/pods"
@@ -131,7 +132,10 @@ func newContext(cfg Config, mgr manager.Manager, host cluster.Cluster, scheme *r
 		Host: host.GetClient(), HostCache: host.GetCache(), HostReader: host.GetAPIReader(),
 		Recorder: broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "tenantry-syncer"}),
 		Pods:     cfg.Pods, Sync: cfg.Sync, ServiceHost: cfg.ServiceHost, ServicePort: cfg.ServicePort,
-		DNSServer: cfg.DNSServer, VirtualCA: cfg.VirtualCA,
+		DNSServer: cfg.DNSServer, VirtualCA: cfg.VirtualCA, KubeletPort: cfg.KubeletPort,
+	}
+	if sc.KubeletPort == 0 {
+		sc.KubeletPort = kubeletapi.DefaultPort
 	}
 	return sc, broadcaster.Shutdown, nil
 }

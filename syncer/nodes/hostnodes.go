@@ -57,7 +57,7 @@ func (r *realReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	case apierrors.IsNotFound(hostErr):
 		return reconcile.Result{}, nil
 	}
-	want := RealToVirtual(&host, r.sc.VCluster)
+	want := RealToVirtual(&host, r.sc.VCluster, r.sc.KubeletPort)
 	if !exists {
 		if err := r.sc.Virtual.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
 			return reconcile.Result{}, fmt.Errorf("creating virtual node %s: %w", want.Name, err)
@@ -84,8 +84,9 @@ func (r *realReconciler) update(ctx context.Context, want, virtual *corev1.Node)
 	return nil
 }
 
-// RealToVirtual is the virtual copy of a real host node: labels, taints and status.
-func RealToVirtual(h *corev1.Node, vcluster string) *corev1.Node {
+// RealToVirtual is the virtual copy of a real host node: labels, taints and status, its
+// kubelet being the syncer's kubelet API on kubeletPort.
+func RealToVirtual(h *corev1.Node, vcluster string, kubeletPort int) *corev1.Node {
 	v := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: h.Name, Labels: maps.Clone(h.Labels)}}
 	if v.Labels == nil {
 		v.Labels = map[string]string{}
@@ -93,7 +94,7 @@ func RealToVirtual(h *corev1.Node, vcluster string) *corev1.Node {
 	v.Labels[translate.LabelManagedBy] = vcluster
 	v.Spec.Taints = h.Spec.Taints
 	v.Status = *h.Status.DeepCopy()
-	v.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{}
+	PointAtSyncer(&v.Status, kubeletPort)
 	v.Status.Images, v.Status.VolumesInUse, v.Status.VolumesAttached = nil, nil, nil
 	return v
 }

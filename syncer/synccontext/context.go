@@ -45,6 +45,8 @@ type Context struct {
 	ServiceHost, DNSServer string
 	ServicePort            int
 	VirtualCA              []byte
+	// KubeletPort is the syncer's kubelet API port, on loopback, that virtual nodes advertise.
+	KubeletPort int
 }
 
 // SyncError records a Warning SyncError event on a virtual object and returns err.

@@ -45,6 +45,7 @@ func TestTenantWorkloadsRunOnNode(t *testing.T) {
 	echoURL := "http://echo.default.svc.cluster.local/hello"
 	apiURL := "https://kubernetes.default.svc/api/v1/namespaces/default/pods?labelSelector=app%3Decho"
 	out := runVirtualClient(t, virtual, ns, name, "client", "-token="+saDir+"/token", "-ca="+saDir+"/ca.crt", echoURL, apiURL)
+	requireVirtualLog(t, virtual, "client", out)
 	for _, want := range []string{
 		"resolve echo.default.svc.cluster.local: " + svcIP + "\n",
 		"GET " + echoURL + ": 200 OK\necho ",
@@ -135,8 +136,8 @@ func bindView(t *testing.T, virtual kubernetes.Interface, ns string) {
 }
 
 // runVirtualClient runs `echo get ARGS...` as a pod of the virtual cluster, waits until the
-// virtual pod reports it finished and returns the log of its host pod (the virtual
-// cluster does not serve pod logs). It fails the test unless the pod succeeded.
+// virtual pod reports it finished and returns the log of its host pod. It fails the test
+// unless the pod succeeded.
 func runVirtualClient(t *testing.T, virtual kubernetes.Interface, hostNS, vcluster, name string, args ...string) string {
 	t.Helper()
 	log, phase := runVirtualClientPhase(t, virtual, hostNS, vcluster, name, args...)
@@ -151,6 +152,21 @@ func runVirtualClientPhase(t *testing.T, virtual kubernetes.Interface, hostNS, v
 	t.Helper()
 	phase := finishClient(t, virtual, "default", name, append([]string{"-retry=60s"}, args...)...)
 	return podLog(t, host.Clientset(t), hostNS, translate.HostName(name, "default", vcluster)), phase
+}
+
+// requireVirtualLog checks that the virtual API serves a pod's log (`kubectl logs`, through
+// the syncer's kubelet API) with the text the host pod's log has.
+func requireVirtualLog(t *testing.T, virtual kubernetes.Interface, name, want string) {
+	t.Helper()
+	began := time.Now()
+	got, err := virtual.CoreV1().Pods("default").GetLogs(name, &corev1.PodLogOptions{}).DoRaw(context.Background())
+	if err != nil {
+		t.Fatalf("virtual pod %s log: %v: %s", name, err, got)
+	}
+	if string(got) != want {
+		t.Fatalf("virtual pod %s log differs from the host pod's:\n--- virtual\n%s\n--- host\n%s", name, got, want)
+	}
+	t.Logf("virtual pod %s log (%d bytes) equals the host pod's, read in %s", name, len(got), time.Since(began).Round(time.Millisecond))
 }
 
 // overQuota creates a pod asking for more CPU than the tenant's quota: the host refuses

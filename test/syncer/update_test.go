@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/test/cluster"
@@ -24,12 +25,17 @@ func TestPodImageChangeReachesHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHostPod(t, tn, "web", ns)
-	vp, err := tn.v.CoreV1().Pods(ns).Get(ctx, "web", metav1.GetOptions{})
+	// The syncer writes the virtual pod too (binding, status): retry on conflicts.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		vp, err := tn.v.CoreV1().Pods(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		vp.Spec.Containers[0].Image = "busybox:1.37"
+		_, err = tn.v.CoreV1().Pods(ns).Update(ctx, vp, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	vp.Spec.Containers[0].Image = "busybox:1.37"
-	if _, err := tn.v.CoreV1().Pods(ns).Update(ctx, vp, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cluster.Eventually(t, 30*time.Second, "the host pod's image to follow", func() (bool, error) {
