@@ -61,12 +61,7 @@ func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns
 			return false, err
 		}
 		pods = list.Items
-		ready := 0
-		for _, p := range pods {
-			if p.Status.Phase == corev1.PodRunning && podReady(p) {
-				ready++
-			}
-		}
+		ready := cluster.RunningReady(pods)
 		return ready == nodeReplicas && len(pods) == nodeReplicas, fmt.Errorf("%d of %d ready", ready, len(pods))
 	})
 	if err == nil {
@@ -109,13 +104,4 @@ func pollUntil(ctx context.Context, what string, cond func(context.Context) (boo
 		return fmt.Errorf("waiting for %s: %w (last: %w)", what, err, last)
 	}
 	return nil
-}
-
-func podReady(p corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

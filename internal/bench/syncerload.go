@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tenantry/tenantry/syncer/translate"
+	"github.com/tenantry/tenantry/test/cluster"
 )
 
 // syncerConcurrency is how many pods the load creates, and the kubelet stand-in marks
@@ -125,20 +126,8 @@ func (l *syncerLoad) kubelet(ctx context.Context) {
 // runningPod is p as a kubelet reports it once its containers run and are ready.
 func runningPod(p *corev1.Pod) *corev1.Pod {
 	p = p.DeepCopy()
-	now := metav1.Now()
 	p.Spec.NodeName = syncerNode
-	p.Status.Phase, p.Status.StartTime = corev1.PodRunning, &now
-	p.Status.HostIP, p.Status.PodIP = "10.0.0.1", fmt.Sprintf("10.244.%d.%d", len(p.Name)%200, int(p.UID[0])%250+2)
-	p.Status.HostIPs, p.Status.PodIPs = []corev1.HostIP{{IP: "10.0.0.1"}}, []corev1.PodIP{{IP: p.Status.PodIP}}
-	for _, typ := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
-		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: typ, Status: corev1.ConditionTrue, LastTransitionTime: now})
-	}
-	for _, c := range p.Spec.Containers {
-		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, ImageID: c.Image + "@sha256:0", Ready: true, Started: new(true),
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
-	}
+	cluster.SetRunning(p, "10.0.0.1", fmt.Sprintf("10.244.%d.%d", len(p.Name)%200, int(p.UID[0])%250+2))
 	return p
 }
 

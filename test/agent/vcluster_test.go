@@ -20,6 +20,7 @@ import (
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/syncer"
+	"github.com/tenantry/tenantry/test/cluster"
 )
 
 // TestVirtualClusterLifecycle rolls out a tenant's virtual cluster on the real control
@@ -223,20 +224,7 @@ func kubeletPass(ctx context.Context, cs kubernetes.Interface, ns, node string) 
 }
 
 func markRunning(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, i int) error {
-	now := metav1.Now()
-	p.Status.Phase = corev1.PodRunning
-	p.Status.HostIP = "10.0.0.1"
-	p.Status.PodIP = fmt.Sprintf("10.244.0.%d", 10+i%200)
-	p.Status.StartTime = &now
-	for _, c := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
-		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: c, Status: corev1.ConditionTrue, LastTransitionTime: now})
-	}
-	p.Status.ContainerStatuses = nil
-	for _, c := range p.Spec.Containers {
-		started := true
-		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image,
-			ImageID: c.Image, Ready: true, Started: &started, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
-	}
+	cluster.SetRunning(p, "10.0.0.1", fmt.Sprintf("10.244.0.%d", 10+i%200))
 	_, err := cs.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 	return err
 }

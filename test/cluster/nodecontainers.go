@@ -11,6 +11,7 @@ import (
 // NodeContainer is a container the node's containerd is running for a pod.
 type NodeContainer struct {
 	ID, Pod, Namespace, Name string
+	cgroup                   string // its cgroup path, under each controller's root
 }
 
 // RunningContainers lists the containers the node's containerd runs (tasks in state
@@ -33,15 +34,15 @@ func (c *Cluster) RunningContainers(ctx context.Context, namespace string) ([]No
 		if !running[id] {
 			continue
 		}
-		labels, err := c.node.containerLabels(ctx, id)
+		info, err := c.node.containerInfo(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if labels["io.cri-containerd.kind"] == "sandbox" {
+		if info.Labels["io.cri-containerd.kind"] == "sandbox" {
 			continue
 		}
-		list = append(list, NodeContainer{ID: id, Namespace: namespace,
-			Pod: labels["io.kubernetes.pod.name"], Name: labels["io.kubernetes.container.name"]})
+		list = append(list, NodeContainer{ID: id, Namespace: namespace, cgroup: info.Spec.Linux.CgroupsPath,
+			Pod: info.Labels["io.kubernetes.pod.name"], Name: info.Labels["io.kubernetes.container.name"]})
 	}
 	return list, nil
 }
@@ -61,15 +62,25 @@ func (n *node) runningTasks(ctx context.Context) (map[string]bool, error) {
 	return running, nil
 }
 
-// containerLabels reads a container's labels from `ctr containers info`.
-func (n *node) containerLabels(ctx context.Context, id string) (map[string]string, error) {
+// containerInfo is what `ctr containers info` says of a container that the node needs.
+type containerInfo struct {
+	Labels map[string]string
+	Spec   struct {
+		Linux struct {
+			CgroupsPath string `json:"cgroupsPath"`
+		} `json:"linux"`
+	}
+}
+
+// containerInfo reads a container's labels and cgroup path from `ctr containers info`.
+func (n *node) containerInfo(ctx context.Context, id string) (*containerInfo, error) {
 	out, err := n.ctr(ctx, "containers", "info", id)
 	if err != nil {
 		return nil, fmt.Errorf("reading container %s: %w", id, err)
 	}
-	var info struct{ Labels map[string]string }
+	var info containerInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		return nil, fmt.Errorf("decoding container %s: %w", id, err)
 	}
-	return info.Labels, nil
+	return &info, nil
 }

@@ -111,24 +111,10 @@ func waitPodsRunning(t *testing.T, cs kubernetes.Interface, ns, selector string,
 			return false, err
 		}
 		pods = list.Items
-		ready := 0
-		for _, p := range pods {
-			if p.Status.Phase == corev1.PodRunning && podReady(p) {
-				ready++
-			}
-		}
+		ready := cluster.RunningReady(pods)
 		return ready == n && len(pods) == n, fmt.Errorf("%d of %d ready", ready, len(pods))
 	})
 	return pods
-}
-
-func podReady(p corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // logRSS logs the resident memory of every component of the test bed, node included.

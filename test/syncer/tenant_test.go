@@ -139,31 +139,8 @@ func kubeletPass(ctx context.Context, cs kubernetes.Interface, ns string) {
 
 func running(p *corev1.Pod) *corev1.Pod {
 	p = p.DeepCopy()
-	now := metav1.Now()
-	p.Status.Phase, p.Status.StartTime = corev1.PodRunning, &now
-	p.Status.HostIP, p.Status.PodIP = "10.0.0.1", "10.244.0."+strconv.Itoa(len(p.Name)%200+10)
-	p.Status.HostIPs, p.Status.PodIPs = []corev1.HostIP{{IP: "10.0.0.1"}}, []corev1.PodIP{{IP: p.Status.PodIP}}
-	for _, typ := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
-		p.Status.Conditions = setCondition(p.Status.Conditions, corev1.PodCondition{Type: typ, Status: corev1.ConditionTrue, LastTransitionTime: now})
-	}
-	p.Status.ContainerStatuses = nil
-	for _, c := range p.Spec.Containers {
-		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, ImageID: "docker.io/library/" + c.Image + "@sha256:0", Ready: true, Started: new(true),
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
-	}
+	cluster.SetRunning(p, "10.0.0.1", "10.244.0."+strconv.Itoa(len(p.Name)%200+10))
 	return p
-}
-
-func setCondition(conds []corev1.PodCondition, c corev1.PodCondition) []corev1.PodCondition {
-	for i := range conds {
-		if conds[i].Type == c.Type {
-			conds[i] = c
-			return conds
-		}
-	}
-	return append(conds, c)
 }
 
 // waitEvent waits for a Warning SyncError event on a virtual object whose message contains want.

@@ -73,22 +73,7 @@ func (k *kubelet) start(pod *corev1.Pod, ip string) *corev1.Pod {
 // running reports the pod's containers running and ready.
 func (k *kubelet) running(ns, name string) {
 	k.t.Helper()
-	k.writeStatus(ns, name, func(p *corev1.Pod) {
-		now := metav1.Now()
-		p.Status.Phase = corev1.PodRunning
-		p.Status.Conditions = nil
-		for _, c := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
-			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: c, Status: corev1.ConditionTrue, LastTransitionTime: now})
-		}
-		p.Status.ContainerStatuses = nil
-		for _, c := range p.Spec.Containers {
-			started := true
-			p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
-				Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true, Started: &started,
-				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-			})
-		}
-	})
+	k.writeStatus(ns, name, func(p *corev1.Pod) { cluster.SetRunning(p, "", "") })
 }
 
 // writeStatus reads the pod, changes its status and writes it, retrying on conflicts.
