@@ -102,81 +102,13 @@ func TestDataVolumeFollowsPersistence(t *testing.T) {
 	}
 }
 
-func TestClusterRoleOnlyForNodeOrStorageClassSync(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		sync      v1alpha1.Sync
-		wantRules []string
-	}{
-		{"none", v1alpha1.Sync{Ingresses: true, NetworkPolicies: true}, nil},
-		{"nodes", v1alpha1.Sync{Nodes: v1alpha1.SyncNodes{Enabled: true}}, []string{"nodes"}},
-		{"storage classes", v1alpha1.Sync{HostStorageClasses: true}, []string{"storageclasses"}},
-		{"both", v1alpha1.Sync{HostStorageClasses: true, Nodes: v1alpha1.SyncNodes{Enabled: true}}, []string{"nodes", "storageclasses"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			objs := renderTenant(t, tenant(func(tn *v1alpha1.Tenant) { tn.Spec.Sync = tc.sync }))
-			cr := find(objs, "ClusterRole")
-			if tc.wantRules == nil {
-				if cr != nil || find(objs, "ClusterRoleBinding") != nil {
-					t.Fatalf("cluster-scoped RBAC rendered without node or storage class sync: %v", kinds(objs))
-				}
-				return
-			}
-			if cr == nil || find(objs, "ClusterRoleBinding") == nil {
-				t.Fatalf("no ClusterRole and binding: %v", kinds(objs))
-			}
-			rules, _, _ := unstructured.NestedSlice(cr.Object, "rules")
-			var got []string
-			for _, r := range rules {
-				m := r.(map[string]any)
-				for _, res := range m["resources"].([]any) {
-					got = append(got, res.(string))
-				}
-				if verbs := m["verbs"].([]any); len(verbs) != 3 || verbs[0] != "get" {
-					t.Errorf("ClusterRole verbs %v, want read-only", verbs)
-				}
-			}
-			if strings.Join(got, ",") != strings.Join(tc.wantRules, ",") {
-				t.Fatalf("ClusterRole resources %v, want %v", got, tc.wantRules)
-			}
-		})
-	}
-}
-
-func TestOptionalKindsWidenTheRole(t *testing.T) {
-	plain := roleResources(t, renderTenant(t, tenant(nil)))
-	synced := roleResources(t, renderTenant(t, tenant(func(tn *v1alpha1.Tenant) {
-		tn.Spec.Sync = v1alpha1.Sync{Ingresses: true, NetworkPolicies: true}
-	})))
-	for _, r := range []string{"ingresses", "networkpolicies"} {
-		if plain[r] || !synced[r] {
-			t.Errorf("%s: in Role without sync %v, with sync %v; want false, true", r, plain[r], synced[r])
-		}
-	}
-	if !plain["pods"] || !plain["secrets"] || plain["pods/status"] {
-		t.Errorf("base Role resources %v", plain)
-	}
-}
-
-func roleResources(t *testing.T, objs []*unstructured.Unstructured) map[string]bool {
-	t.Helper()
-	rules, _, _ := unstructured.NestedSlice(find(objs, "Role").Object, "rules")
-	out := map[string]bool{}
-	for _, r := range rules {
-		for _, res := range r.(map[string]any)["resources"].([]any) {
-			out[res.(string)] = true
-		}
-	}
-	return out
-}
-
 // TestEveryRBACRuleSaysWhy parses the templates' text: each rule ("- apiGroups:") must be
 // preceded by a comment block that contains "# why".
 func TestEveryRBACRuleSaysWhy(t *testing.T) {
 	rule := regexp.MustCompile(`^\s*- apiGroups:`)
 	checked := 0
 	err := fs.WalkDir(charts.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Base(path.Dir(p)) != "templates" {
+		if err != nil || d.IsDir() || (path.Base(path.Dir(p)) != "templates" && path.Base(path.Dir(p)) != "clusterroles") {
 			return err
 		}
 		data, err := fs.ReadFile(charts.FS(), p)

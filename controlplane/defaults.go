@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 	"sigs.k8s.io/yaml"
@@ -72,8 +73,10 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: %s is required", ErrInvalidConfig, f.name))
 		}
 	}
-	if _, _, err := net.ParseCIDR(c.ServiceCIDR); err != nil {
-		errs = append(errs, fmt.Errorf("%w: serviceCIDR: %w", ErrInvalidConfig, err))
+	for cidr := range strings.SplitSeq(c.ServiceCIDR, ",") { // one range per IP family
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			errs = append(errs, fmt.Errorf("%w: serviceCIDR: %w", ErrInvalidConfig, err))
+		}
 	}
 	for _, o := range c.Owners {
 		if o.Kind != "User" && o.Kind != "Group" {

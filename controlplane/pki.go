@@ -135,7 +135,7 @@ func clientSpec(user string, groups ...string) leafSpec {
 func (p *PKI) ensureCA(name, cn string) (*authority, error) {
 	if ca, err := p.loadCA(name); err == nil {
 		return ca, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !reissuable(err) {
 		return nil, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -177,7 +177,7 @@ func (p *PKI) ensureLeaf(name string, ca *authority, spec leafSpec) (KeyPair, er
 	switch {
 	case err == nil && leafMatches(cert, ca, spec):
 		return kp, nil
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+	case err != nil && !reissuable(err):
 		return KeyPair{}, err
 	}
 	if kp, err = issue(ca, spec); err != nil {
@@ -224,10 +224,8 @@ func issue(ca *authority, spec leafSpec) (KeyPair, error) {
 
 // ensureServiceAccountKey writes the RSA key pair that signs ServiceAccount tokens once.
 func (p *PKI) ensureServiceAccountKey() error {
-	if _, err := os.Stat(p.Path("sa.key")); err == nil {
-		if _, err := os.Stat(p.Path("sa.pub")); err == nil {
-			return nil
-		}
+	if p.serviceAccountKeyMatches() {
+		return nil
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -260,14 +258,10 @@ func (p *PKI) loadPair(name string) (KeyPair, *x509.Certificate, crypto.Signer, 
 	if err != nil {
 		return KeyPair{}, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return KeyPair{CertPEM: certPEM, KeyPEM: keyPEM}, cert, key, nil
-}
-
-func (p *PKI) writePair(name string, kp KeyPair) error {
-	if err := writeFile(p.Path(name+".key"), kp.KeyPEM); err != nil {
-		return err
+	if err := checkPair(name, certPEM, keyPEM); err != nil {
+		return KeyPair{}, nil, nil, err
 	}
-	return writeFile(p.Path(name+".crt"), kp.CertPEM)
+	return KeyPair{CertPEM: certPEM, KeyPEM: keyPEM}, cert, key, nil
 }
 
 func encodePair(der []byte, key *ecdsa.PrivateKey) (KeyPair, error) {
@@ -300,18 +294,6 @@ func parseECKey(data []byte) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("parsing key: %w", err)
 	}
 	return key, nil
-}
-
-// writeFile writes atomically (temp file and rename), readable by the owner only.
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 func pemBlock(typ string, der []byte) []byte {

@@ -7,7 +7,8 @@ import (
 )
 
 // scpLike is "user@host:path", the scp-style form git accepts for SSH.
-var scpLike = regexp.MustCompile(`^(?:([^@/:]+)@)?([A-Za-z0-9.-]+):(.+)$`)
+// scpLike is [user[:password]@]host:path; a user other than "git" is never shown.
+var scpLike = regexp.MustCompile(`^(?:([^@/]+)@)?([A-Za-z0-9.-]+):(.+)$`)
 
 var hexHash = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 

@@ -23,10 +23,12 @@ const (
 )
 
 // Sanitize returns a copy of e that is safe to send: every value of a secret object is
-// masked as Mask and credentials, query and fragment are stripped from RepoURL. It does
+// masked as Mask, credentials, query and fragment are stripped from RepoURL, and repo
+// credentials in the message texts are redacted (RedactCredentials). It does
 // not modify e.
 func Sanitize(e Event) Event {
 	e.RepoURL = safeRepoURL(e.RepoURL)
+	e.Message, e.CommitMessage = RedactCredentials(e.Message), RedactCredentials(e.CommitMessage)
 	if len(e.Objects) == 0 {
 		return e
 	}

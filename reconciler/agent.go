@@ -74,6 +74,9 @@ type Options struct {
 	VirtualClusters bool
 	// VCluster holds the host-wide settings of the virtual clusters.
 	VCluster render.VClusterOptions
+	// ProtectedNamespaces are host namespaces no tenant may claim besides the built-in
+	// ones and defaults.yaml's: the agent's own (exact names or "prefix-*" globs).
+	ProtectedNamespaces []string
 }
 
 // Agent reconciles a tenants repo into the host cluster.
@@ -92,6 +95,9 @@ type Agent struct {
 	driftSeen map[string]string   // tenant -> last uncorrected drift reported
 	stalls    stallTracker        // failure streaks, for stalled alerts
 	hostAPI   render.HostAPI      // where the host API server answers, for network isolation
+	access    agentAccess         // who the agent is, for its RoleBindings in tenant namespaces
+
+	serviceCIDRResolved bool // opts.VCluster.ServiceCIDR holds the host's (resolveServiceCIDR)
 }
 
 // desired is what a tenant was last applied as.
@@ -160,7 +166,8 @@ func newRecorder(cfg *rest.Config) (record.EventRecorder, func(), error) {
 	return rec, b.Shutdown, nil
 }
 
-// InstallCRDs server-side applies the Tenant CRD and waits for it to be established.
+// InstallCRDs server-side applies the Tenant CRD and waits for it to be established; with
+// the rights to, it also applies the fixed ClusterRoles the tenantry chart ships.
 func (a *Agent) InstallCRDs(ctx context.Context) error {
 	crd, err := decodeYAML(v1alpha1.CRD)
 	if err != nil {
@@ -171,5 +178,5 @@ func (a *Agent) InstallCRDs(ctx context.Context) error {
 	if _, err := a.rm.ApplyAllStaged(ctx, []*unstructured.Unstructured{crd}, opts); err != nil {
 		return fmt.Errorf("applying the Tenant CRD: %w", err)
 	}
-	return nil
+	return a.installClusterRoles(ctx)
 }

@@ -177,6 +177,9 @@ func (a *Agent) Plan(ctx context.Context, dir, rev string) (*Plan, error) {
 		return nil, fmt.Errorf("loading the tenants repo: %w", err)
 	}
 	p := &Plan{Revision: rev, HeldBack: holdReason(repo), Tenants: make([]TenantPlan, len(repo.Tenants))}
+	if err := a.resolveServiceCIDR(ctx); err != nil {
+		return nil, err
+	}
 	a.refreshHostAPI(ctx)
 	for _, f := range repo.Failed {
 		inv := InvalidFile{Tenant: f.Name, Path: f.Path}
@@ -204,7 +207,7 @@ func (a *Agent) Plan(ctx context.Context, dir, rev string) (*Plan, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			p.Tenants[i] = a.planTenant(ctx, t, rev, p.HeldBack == "", &passState{live: managed, policies: ph})
+			p.Tenants[i] = a.planTenant(ctx, t, rev, p.HeldBack == "", &passState{live: managed, policies: ph, defaults: repo.Defaults})
 		}()
 	}
 	wg.Wait()
@@ -246,6 +249,11 @@ func (a *Agent) planTenant(ctx context.Context, t *v1alpha1.Tenant, rev string, 
 		return fail(err)
 	}
 	tp.Objects = append(tp.Objects, mc)
+	if _, refusal, err := a.namespaceRefusal(ctx, t, ps.defaults); err != nil {
+		return fail(err)
+	} else if refusal != nil {
+		return fail(refusal) // as reconcileTenant: nothing would be applied
+	}
 	if t.Spec.Paused {
 		return tp
 	}

@@ -31,6 +31,9 @@ type RunOptions struct {
 // good revision keeps being served and nothing is pruned.
 func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 	log := logr.FromContextOrDiscard(ctx)
+	if err := a.resolveServiceCIDR(ctx); err != nil {
+		return err // a wrong range would refuse every tenant Service: stop at start
+	}
 	poll := time.NewTicker(opts.PollInterval)
 	defer poll.Stop()
 	drift := time.NewTicker(opts.DriftInterval)

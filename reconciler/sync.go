@@ -57,12 +57,18 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
 	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: holdReason(repo)}
+	if err := a.resolveServiceCIDR(ctx); err != nil {
+		return res, err
+	}
 	a.refreshHostAPI(ctx)
 	live, err := a.listManaged(ctx)
 	if err != nil {
 		return res, err
 	}
-	ps := &passState{live: live, policies: a.applyTemplates(ctx, repo)}
+	if err := a.ApplyGuards(ctx); err != nil { // fail closed: no tenant is applied unguarded
+		return res, err
+	}
+	ps := &passState{live: live, policies: a.applyTemplates(ctx, repo), defaults: repo.Defaults}
 	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "", ps)
 	for _, f := range repo.Failed {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
@@ -159,6 +165,7 @@ func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev string
 type passState struct {
 	live     map[string]*unstructured.Unstructured // host Tenants managed by this agent, by name
 	policies *policyPhase
+	defaults *v1alpha1.TenantDefaults // the repo's defaults.yaml, nil when it has none
 }
 
 // listManaged lists the host Tenants managed by this agent instance, by name: one

@@ -43,6 +43,9 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	st := copyStatus(old)
 	st.LastAttemptedRevision, st.SourcePath = rev, t.Status.SourcePath
 	if t.Spec.Paused {
+		if reason, err := a.claimNamespace(ctx, t, ps.defaults); err != nil {
+			return a.fail(ctx, live, old, st, rev, reason, err, res)
+		}
 		return a.reconcilePaused(ctx, live, t, old, st, rev, res)
 	}
 	if err := a.refuseDowngrade(t, old); err != nil {
@@ -61,11 +64,15 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		res.Err = a.patchStatus(ctx, t.Name, old, st)
 		return res
 	}
+	// Nothing is applied in a namespace that is not the tenant's own.
+	if reason, err := a.claimNamespace(ctx, t, ps.defaults); err != nil {
+		return a.fail(ctx, live, old, st, rev, reason, err, res)
+	}
 	if res.Changes, err = a.converge(ctx, live, t, objs, gitChanged || len(old.Inventory) == 0 || resumed(old), st); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
 	}
 	inv := inventoryOf(objs)
-	pruned, kept, err := a.pruneStale(ctx, t.Name, old.Inventory, inv, prune)
+	pruned, kept, err := a.pruneStale(ctx, t, rev, old.Inventory, inv, prune)
 	res.Changes = append(res.Changes, pruned...)
 	if err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
@@ -193,7 +200,12 @@ func (a *Agent) apply(ctx context.Context, objs []*unstructured.Unstructured) ([
 	opts := ssa.DefaultApplyOptions()
 	opts.WaitInterval, opts.WaitTimeout = 200*time.Millisecond, a.opts.HealthTimeout
 	opts.CustomStageKinds = rolesFirst
+	granted, err := a.grantAccess(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
 	cs, err := a.rm.ApplyAllStaged(ctx, objs, opts)
+	cs = withEarlierActions(cs, granted)
 	logChanges(ctx, "applied", cs, err)
 	changes := changesOf(cs)
 	if err != nil {
@@ -229,8 +241,9 @@ func changedObjects(objs []*unstructured.Unstructured, changed object.ObjMetadat
 }
 
 // pruneStale deletes what left the inventory, but only objects carrying this tenant's
-// owner labels. With prune false the stale entries are kept for a later pass.
-func (a *Agent) pruneStale(ctx context.Context, tenant string, old, current []v1alpha1.ObjectRef, prune bool) ([]string, []v1alpha1.ObjectRef, error) {
+// owner labels. A namespace the tenant left follows its deletion policy (see
+// retainLeftNamespaces). With prune false the stale entries are kept for a later pass.
+func (a *Agent) pruneStale(ctx context.Context, t *v1alpha1.Tenant, rev string, old, current []v1alpha1.ObjectRef, prune bool) ([]string, []v1alpha1.ObjectRef, error) {
 	objs, err := stale(old, current)
 	if err != nil || len(objs) == 0 {
 		return nil, nil, err
@@ -238,9 +251,13 @@ func (a *Agent) pruneStale(ctx context.Context, tenant string, old, current []v1
 	if !prune {
 		return nil, inventoryOf(objs), nil
 	}
-	cs, err := a.rm.DeleteAll(ctx, objs, ownedBy(tenant))
+	retained, objs, err := a.retainLeftNamespaces(ctx, t, objs, rev)
+	if err != nil || len(objs) == 0 {
+		return retained, inventoryOf(objs), err
+	}
+	cs, err := a.rm.DeleteAll(ctx, objs, ownedBy(t.Name))
 	logChanges(ctx, "pruned", cs, err)
-	return changesOf(cs), nil, err
+	return append(retained, changesOf(cs)...), nil, err
 }
 
 func ownedBy(tenant string) ssa.DeleteOptions {

@@ -74,7 +74,8 @@ func (a *Agent) pauseVCluster(ctx context.Context, t *v1alpha1.Tenant, st *v1alp
 	}
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(sts.GroupVersionKind())
-	if err := a.client.Get(ctx, client.ObjectKeyFromObject(sts), live); err != nil {
+	get := func() error { return a.client.Get(ctx, client.ObjectKeyFromObject(sts), live) }
+	if err := a.forbiddenAsMissing(ctx, sts.GetNamespace(), get); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

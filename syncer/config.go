@@ -21,6 +21,9 @@ const (
 	AnnotationNamespace = translate.AnnotationNamespace
 	AnnotationUID       = translate.AnnotationUID
 	AnnotationKind      = translate.AnnotationKind
+	// LabelControlPlane selects a virtual cluster's own control-plane pod; the syncer
+	// refuses it (like every key in the tenantry.dev domain) on any virtual object.
+	LabelControlPlane = translate.LabelControlPlane
 )
 
 // Config is what the syncer needs to run for one virtual cluster.
@@ -48,4 +51,10 @@ type Config struct {
 	// every virtual node advertises to the virtual API server; default kubeletapi.DefaultPort.
 	// Whoever runs the syncer serves it (see kubeletapi.Listen).
 	KubeletPort int
+	// DisableChecks is for tests of host-side guards only: the syncer then copies virtual
+	// objects raw (names and references still translated), as it did before it built host
+	// objects from allow-lists, so a test can show the host refuses on its own what the
+	// syncer would have refused. Nothing sets it from controlplane.Config, the chart or any
+	// tenant input.
+	DisableChecks bool
 }

@@ -127,7 +127,7 @@ func newContext(cfg Config, mgr manager.Manager, host cluster.Cluster, scheme *r
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
 	sc := &synccontext.Context{
-		Translator: translate.Translator{VCluster: cfg.Name, HostNamespace: cfg.HostNamespace},
+		Translator: translate.Translator{VCluster: cfg.Name, HostNamespace: cfg.HostNamespace, DisableChecks: cfg.DisableChecks},
 		Virtual:    mgr.GetClient(), VirtualReader: mgr.GetAPIReader(), VirtualClientset: cs,
 		Host: host.GetClient(), HostCache: host.GetCache(), HostReader: host.GetAPIReader(),
 		Recorder: broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "tenantry-syncer"}),

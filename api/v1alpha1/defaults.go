@@ -37,6 +37,45 @@ type DefaultsSpec struct {
 	// MaxTenantDeletions caps how many tenants one sync may delete (a guard against an
 	// accidental mass removal of tenant files); nil means no limit.
 	MaxTenantDeletions *int `json:"maxTenantDeletions,omitempty"`
+	// ProtectedNamespaces are host namespaces no tenant may claim, besides the built-in
+	// ones (default, kube-*, tenantry-system, gatekeeper-system and the agent's own):
+	// exact names or prefix globs ("platform-*").
+	ProtectedNamespaces []string `json:"protectedNamespaces,omitempty"`
+	// NamespaceAdoptions let a tenant take over a namespace that exists without
+	// tenantry's owner labels. Without an entry such a tenant is refused.
+	NamespaceAdoptions []NamespaceAdoption `json:"namespaceAdoptions,omitempty"`
+	// TenantExceptions grant tenants the privileges a tenant file cannot grant itself.
+	TenantExceptions []TenantException `json:"tenantExceptions,omitempty"`
+	// IngressDomains, when set, are the only domains tenants' sync.ingressHosts may lie under.
+	IngressDomains []string `json:"ingressDomains,omitempty"`
+}
+
+// NamespaceAdoption lets one tenant adopt one existing namespace.
+type NamespaceAdoption struct {
+	Namespace string `json:"namespace"`
+	Tenant    string `json:"tenant"`
+}
+
+// TenantException grants privileges to the tenants whose names match one of Tenants
+// (exact names or globs, "team-*").
+type TenantException struct {
+	Tenants          []string `json:"tenants"`
+	AllowHostPath    bool     `json:"allowHostPath,omitempty"`
+	AllowHostNetwork bool     `json:"allowHostNetwork,omitempty"`
+	AllowHostPID     bool     `json:"allowHostPID,omitempty"`
+	AllowPrivileged  bool     `json:"allowPrivileged,omitempty"`
+	// AllowIsolationNone lets the tenant file set network.isolation: None.
+	AllowIsolationNone bool `json:"allowIsolationNone,omitempty"`
+}
+
+// Adopts reports whether the defaults let tenant adopt the existing namespace ns.
+func (d *DefaultsSpec) Adopts(tenant, ns string) bool {
+	for _, a := range d.NamespaceAdoptions {
+		if a.Tenant == tenant && a.Namespace == ns {
+			return true
+		}
+	}
+	return false
 }
 
 // SupportedKubernetesVersions maps each supported minor version ("1.37") of the virtual

@@ -107,7 +107,12 @@ type Policy struct {
 
 // Sync chooses the optional kinds synced between virtual and host.
 type Sync struct {
-	Ingresses          bool      `json:"ingresses,omitempty"`
+	Ingresses bool `json:"ingresses,omitempty"`
+	// IngressHosts are the host names the tenant's synced Ingresses may use: exact names
+	// ("app.team-a.example.com") or one leading wildcard label ("*.team-a.example.com").
+	// An Ingress rule without a host, or with a host matching none of them, is refused.
+	// Two tenants may not claim overlapping patterns.
+	IngressHosts       []string  `json:"ingressHosts,omitempty"`
 	NetworkPolicies    bool      `json:"networkPolicies,omitempty"`
 	HostStorageClasses bool      `json:"hostStorageClasses,omitempty"`
 	Nodes              SyncNodes `json:"nodes,omitempty"`
@@ -246,6 +251,10 @@ const (
 	ReasonDriftDetected  = "DriftDetected"
 	// ReasonDowngradeRefused: kubernetesVersion is older than the virtual cluster runs.
 	ReasonDowngradeRefused = "DowngradeRefused"
+	// ReasonNamespaceNotOwned: the host namespace exists and is not the tenant's.
+	ReasonNamespaceNotOwned = "NamespaceNotOwned"
+	// ReasonNamespaceProtected: the host namespace is the agent's own (or otherwise protected).
+	ReasonNamespaceProtected = "NamespaceProtected"
 )
 
 // HostNamespace returns the tenant's host namespace.

@@ -109,7 +109,7 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
 		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, MaxTenantDeletionShare: f.maxDeletionShare, AllowMassDeletion: f.allowMassDeletion,
 		Notifier: notifier, Templates: lib, RepoURL: f.repoURL, Metrics: metrics,
-		VirtualClusters: f.vcluster.enabled, VCluster: f.vcluster.options()})
+		VirtualClusters: f.vcluster.enabled, VCluster: f.vcluster.options(), ProtectedNamespaces: ownNamespaces(f.leader)})
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func serve(ctx context.Context, f *agentFlags, trigger chan<- struct{}, ready *a
 }
 
 func listen(ctx context.Context, addr string, h http.Handler) {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := source.NewServer(addr, h)
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logr.FromContextOrDiscard(ctx).Error(err, "server failed", "addr", addr)

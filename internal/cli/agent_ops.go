@@ -34,6 +34,16 @@ func addLeaderFlags(fl *pflag.FlagSet, f *leaderFlags) {
 	fl.DurationVar(&f.retryPeriod, "leader-election-retry-period", leader.DefaultRetryPeriod, "how often candidates try to acquire or renew the lease")
 }
 
+// ownNamespaces are the agent's own namespaces, which no tenant may claim: the pod's
+// ($POD_NAMESPACE) and the leader election Lease's.
+func ownNamespaces(f leaderFlags) []string {
+	out := []string{f.namespace}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" && ns != f.namespace {
+		out = append(out, ns)
+	}
+	return out
+}
+
 // runLeading runs lead at once, or, with --leader-elect, only while this replica holds
 // the Lease; losing it cancels lead's context and returns leader.ErrLost. standby is
 // called when the replica starts waiting (it serves /readyz meanwhile).

@@ -18,7 +18,7 @@ type vclusterFlags struct {
 func addVClusterFlags(fl *pflag.FlagSet, f *vclusterFlags, on bool, help string) {
 	fl.BoolVar(&f.enabled, "virtual-clusters", on, help)
 	fl.StringVar(&f.image, "vcluster-image", render.DefaultVClusterImage, "image repository of the virtual clusters; the tag is the tenant's Kubernetes version (e.g. v1.37.2)")
-	fl.StringVar(&f.serviceCIDR, "service-cidr", render.DefaultServiceCIDR, "the host cluster's service CIDR, shared by the virtual API servers so a Service keeps its ClusterIP")
+	fl.StringVar(&f.serviceCIDR, "service-cidr", "", "override the host's service CIDR, which the agent discovers (the ServiceCIDR API); the virtual API servers share it so a Service keeps its ClusterIP. A value that differs from the discovered one stops the agent at start")
 }
 
 func (f *vclusterFlags) options() render.VClusterOptions {

@@ -45,6 +45,7 @@ func Repo(ctx context.Context, dir string) (*Report, error) {
 	for _, t := range repo.Tenants {
 		r.checkPolicies(t)
 	}
+	r.checkAdoptions()
 	if err := r.checkMeta(ctx); err != nil {
 		return nil, err
 	}

@@ -6,17 +6,19 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// claim is what a tenant file claims in the host cluster: its name and host namespace.
+// claim is what a tenant file claims in the host cluster: its name, host namespace and
+// ingress host patterns.
 type claim struct {
 	p         *parsedTenant
 	name      string
 	namespace string
 	// nsField is the field that sets the namespace.
 	nsField string
+	hosts   []hostClaim
 }
 
-// markConflicts fails every file whose tenant name or host namespace is also claimed by
-// another file, naming the other files. Invalid files take part too (by file name, and
+// markConflicts fails every file whose tenant name, host namespace or ingress host
+// patterns are also claimed by another file, naming the other files. Invalid files take part too (by file name, and
 // by their namespace when it could be read), so that fixing one cannot silently take over a
 // tenant or namespace from a file that loaded before.
 func markConflicts(parsed []*parsedTenant) {
@@ -38,6 +40,7 @@ func markConflicts(parsed []*parsedTenant) {
 		report(a, "metadata.name", "tenant name %q is also used by %s", a.name, sameName)
 		report(a, a.nsField, "host namespace %q is also used by %s", a.namespace, sameNS)
 	}
+	markHostConflicts(claims)
 }
 
 func claimOf(p *parsedTenant) claim {
@@ -45,6 +48,7 @@ func claimOf(p *parsedTenant) claim {
 	if p.tenant == nil {
 		return c // the namespace could not be read
 	}
+	c.hosts = hostClaims(p)
 	c.namespace = "tenant-" + c.name
 	if p.tenant.Spec.Namespace != "" {
 		c.namespace, c.nsField = p.tenant.Spec.Namespace, "spec.namespace"

@@ -5,15 +5,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// finish turns a valid tenant file into the tenant to apply: it checks the quota against
-// the platform maximum, applies the repo defaults d (which may be nil) and the built-in
-// ones, resolves the Kubernetes version and records the source path.
+// finish turns a valid tenant file into the tenant to apply: it checks what the file
+// claims against the repo defaults d (which may be nil), applies them and the built-in
+// defaults, resolves the Kubernetes version and records the source path.
 func (p *parsedTenant) finish(d *v1alpha1.TenantDefaults) {
 	s := &p.tenant.Spec
 	typeInFile := s.Expose.Type
+	p.checkClaims(d)
 	if d != nil {
-		checkMaxQuota(p.c, "spec.quota", s.Quota, d.Spec.MaxQuota)
 		applyDefaults(s, &d.Spec.Defaults)
+		s.Quota = capMissingQuota(s.Quota, d.Spec.MaxQuota)
 		addRequiredPolicies(s, d.Spec.RequiredPolicies)
 	}
 	applyBuiltinDefaults(s)
@@ -28,9 +29,24 @@ func (p *parsedTenant) finish(d *v1alpha1.TenantDefaults) {
 	p.tenant.Status.SourcePath = p.path
 }
 
+// checkClaims refuses what the tenant file, as written, may not claim: a protected
+// namespace, privileges defaults.yaml does not grant it, a quota above the platform
+// maximum, a weakened required policy, ingress hosts outside the platform's domains.
+func (p *parsedTenant) checkClaims(d *v1alpha1.TenantDefaults) {
+	s := &p.tenant.Spec
+	checkProtected(p.c, p.tenant, d)
+	checkPrivileges(p.c, fileStem(p.path), s, d)
+	if d == nil {
+		return
+	}
+	checkMaxQuota(p.c, "spec.quota", s.Quota, d.Spec.MaxQuota)
+	checkRequiredPolicies(p.c, s.Policies, d.Spec.RequiredPolicies)
+	checkIngressDomains(p.c, s.Sync.IngressHosts, d.Spec.IngressDomains)
+}
+
 // applyDefaults fills the fields s leaves empty from d.
 func applyDefaults(s, d *v1alpha1.TenantSpec) {
-	s.Quota = mergeResources(s.Quota, d.Quota)
+	s.Quota = mergeQuota(s.Quota, d.Quota)
 	s.Limits = mergeLimits(s.Limits, d.Limits)
 	setDefault(&s.Network.Isolation, d.Network.Isolation)
 	setDefault(&s.KubernetesVersion, d.KubernetesVersion)

@@ -2,7 +2,6 @@ package loader
 
 import (
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	corev1 "k8s.io/api/core/v1"
 )
 
 const notDefaultable = "cannot be defaulted: set it in each tenant file"
@@ -42,18 +41,10 @@ func validateDefaults(c *collector, d *v1alpha1.TenantDefaults) {
 	validateDefaultable(c, &d.Spec.Defaults, "spec.defaults")
 	checkMaxQuota(c, "spec.defaults.quota", d.Spec.Defaults.Quota, d.Spec.MaxQuota)
 	checkPolicies(c, d.Spec.RequiredPolicies, "spec.requiredPolicies")
+	validateNamespaceRules(c, d)
+	validateExceptions(c, d)
+	validateIngressDomains(c, d.Spec.IngressDomains)
 	if n := d.Spec.MaxTenantDeletions; n != nil && *n < 0 {
 		c.field("spec.maxTenantDeletions", "must not be negative, got %d", *n)
-	}
-}
-
-// checkMaxQuota reports each quota value above the platform maximum for its key.
-func checkMaxQuota(c *collector, base string, quota, maxQuota corev1.ResourceList) {
-	for _, name := range sortedKeys(quota) {
-		limit, ok := maxQuota[name]
-		q := quota[name]
-		if ok && q.Cmp(limit) > 0 {
-			c.field(child(base, string(name)), "%s exceeds the platform maximum %s", q.String(), limit.String())
-		}
 	}
 }

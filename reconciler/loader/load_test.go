@@ -213,7 +213,8 @@ func TestLoadDefaults(t *testing.T) {
 			"  kubernetesVersion: v1.37",
 			"  policies:",
 			"    - template: K8sRequiredLabels",
-			"      parameters: {labels: [owner]}"),
+			"      enforcementAction: warn",
+			"      parameters: {labels: [team]}"),
 		"tenants/team-b.yaml": tenantDoc("team-b", "  quota:", "    cpu: 40"),
 		"tenants/team-c.yaml": tenantDoc("team-c", "  expose: {host: c.example.com}"),
 	})
@@ -240,7 +241,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"own max kept", quantity(a.Limits.Max, corev1.ResourceCPU), "2"},
 		{"own version wins", a.KubernetesVersion, "v1.37.2"},
 		{"required policy added after the tenant's", policyTemplates(a.Policies), "K8sRequiredLabels,K8sBlockNodePort"},
-		{"tenant's own parameters kept", string(a.Policies[0].Parameters.Raw), `{"labels":["owner"]}`},
+		{"a required policy listed as required is kept", string(a.Policies[0].Parameters.Raw), `{"labels":["team"]}`},
 		{"defaulted version", c.KubernetesVersion, "v1.36.3"},
 		{"defaulted isolation", c.Network.Isolation, v1alpha1.IsolationNone},
 		{"defaulted size", c.Persistence.Size.String(), "1Gi"},

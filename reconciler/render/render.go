@@ -4,6 +4,7 @@ package render
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/policy/guards"
 )
 
 // Labels and annotations that tenantry puts on every object it applies.
@@ -83,7 +85,7 @@ func Label(objs []*unstructured.Unstructured, tenant, source, revision string) {
 }
 
 func namespace(t *v1alpha1.Tenant) *corev1.Namespace {
-	return &corev1.Namespace{
+	ns := &corev1.Namespace{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: t.HostNamespace(), Labels: map[string]string{
 			podSecurityPrefix + "enforce": podSecurityEnforce(t.Spec.Pods),
@@ -91,11 +93,36 @@ func namespace(t *v1alpha1.Tenant) *corev1.Namespace {
 			podSecurityPrefix + "audit":   "restricted",
 		}},
 	}
+	if ann := guardParameters(t.Spec); len(ann) > 0 {
+		ns.Annotations = ann
+	}
+	return ns
+}
+
+// guardParameters are the Namespace annotations the host guards (policy/guards) read as
+// the tenant's parameters: only the allowances that are on, and the ingress host patterns.
+func guardParameters(spec v1alpha1.TenantSpec) map[string]string {
+	out := map[string]string{}
+	for key, on := range map[string]bool{
+		guards.AnnotationAllowHostPath:    spec.Pods.AllowHostPath,
+		guards.AnnotationAllowHostNetwork: spec.Pods.AllowHostNetwork,
+		guards.AnnotationAllowHostPID:     spec.Pods.AllowHostPID,
+		guards.AnnotationAllowPrivileged:  spec.Pods.AllowPrivileged,
+	} {
+		if on {
+			out[key] = "true"
+		}
+	}
+	if len(spec.Sync.IngressHosts) > 0 {
+		out[guards.AnnotationIngressHosts] = strings.Join(spec.Sync.IngressHosts, ",")
+	}
+	return out
 }
 
 // podSecurityEnforce is the namespace's enforced Pod Security level: baseline, unless the
 // tenant file allows what baseline forbids (host paths, host network or PID, privileged
-// containers); then privileged, and the syncer alone enforces the tenant file's choices.
+// containers). Pod Security is all or nothing, so it is then privileged, and the host
+// guards (policy/guards) enforce the rest of baseline minus exactly what is allowed.
 func podSecurityEnforce(p v1alpha1.PodPolicy) string {
 	if p.AllowHostPath || p.AllowHostNetwork || p.AllowHostPID || p.AllowPrivileged {
 		return "privileged"

@@ -4,12 +4,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
-)
 
-// userinfoPattern matches the userinfo of any URL in a message.
-var userinfoPattern = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@`)
+	"github.com/tenantry/tenantry/notify"
+)
 
 // redactor removes known secrets from messages.
 type redactor struct {
@@ -37,9 +35,9 @@ func (r *redactor) add(s string) {
 	r.secrets = append(r.secrets, s, url.QueryEscape(s), url.PathEscape(s), userinfo)
 }
 
-// redact replaces secrets and URL userinfo in msg.
+// redact replaces secrets and repo credentials (URL userinfo, scp-style user:token@) in msg.
 func (r redactor) redact(msg string) string {
-	msg = userinfoPattern.ReplaceAllString(msg, "${1}"+redacted+"@")
+	msg = notify.RedactCredentials(msg)
 	for _, s := range r.secrets {
 		msg = strings.ReplaceAll(msg, s, redacted)
 	}

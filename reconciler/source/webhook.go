@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // MaxHookBody is the largest webhook body accepted.
@@ -41,11 +42,20 @@ func NewReceiver(secret []byte, trigger chan<- struct{}) http.Handler {
 }
 
 func (r *receiver) github(w http.ResponseWriter, req *http.Request) {
-	body, ok := r.readBody(w, req)
+	if !postOnly(w, req) {
+		return
+	}
+	sig, ok := r.githubSignature(req.Header.Get("X-Hub-Signature-256"))
+	if !ok {
+		// No well-formed signature (or no secret): refused before the body is read.
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	body, ok := readBody(w, req)
 	if !ok {
 		return
 	}
-	if !r.validGitHubSignature(req.Header.Get("X-Hub-Signature-256"), body) {
+	if !r.validGitHubSignature(sig, body) {
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
@@ -59,8 +69,9 @@ func (r *receiver) github(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// gitlab authenticates by the X-Gitlab-Token header alone: the body is never read.
 func (r *receiver) gitlab(w http.ResponseWriter, req *http.Request) {
-	if _, ok := r.readBody(w, req); !ok {
+	if !postOnly(w, req) {
 		return
 	}
 	token := []byte(req.Header.Get("X-Gitlab-Token"))
@@ -76,12 +87,21 @@ func (r *receiver) gitlab(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// readBody enforces POST and the size limit, answering the request itself
-// when it returns false.
-func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
+// postOnly answers 405 to anything but POST.
+func postOnly(w http.ResponseWriter, req *http.Request) bool {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	return true
+}
+
+// readBody reads at most MaxHookBody bytes (a larger declared length is refused unread),
+// answering the request itself when it returns false.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
+	if req.ContentLength > MaxHookBody {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxHookBody))
@@ -97,16 +117,22 @@ func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, b
 	return body, true
 }
 
-// validGitHubSignature checks "sha256=<hex HMAC-SHA256 of body>".
-func (r *receiver) validGitHubSignature(header string, body []byte) bool {
+// githubSignature decodes "sha256=<hex>" (32 bytes); false when malformed or when no
+// secret is configured.
+func (r *receiver) githubSignature(header string) ([]byte, bool) {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if !ok || len(r.secret) == 0 {
-		return false
+		return nil, false
 	}
 	sig, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
+	if err != nil || len(sig) != sha256.Size {
+		return nil, false
 	}
+	return sig, true
+}
+
+// validGitHubSignature checks sig against the HMAC-SHA256 of body.
+func (r *receiver) validGitHubSignature(sig, body []byte) bool {
 	mac := hmac.New(sha256.New, r.secret)
 	mac.Write(body)
 	return hmac.Equal(sig, mac.Sum(nil))
@@ -119,4 +145,26 @@ func (r *receiver) fire(w http.ResponseWriter) {
 	default:
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// Limits of the server in front of the receiver (and the agent's health and metrics): a
+// slow or oversized client cannot hold a connection or memory for long.
+const (
+	serverReadHeaderTimeout = 10 * time.Second
+	serverReadTimeout       = 30 * time.Second
+	serverWriteTimeout      = 30 * time.Second
+	serverIdleTimeout       = 2 * time.Minute
+	serverMaxHeaderBytes    = 64 << 10
+)
+
+// NewServer returns an http.Server for addr with every timeout and a header size limit set.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h,
+		ReadHeaderTimeout: serverReadHeaderTimeout,
+		ReadTimeout:       serverReadTimeout,
+		WriteTimeout:      serverWriteTimeout,
+		IdleTimeout:       serverIdleTimeout,
+		MaxHeaderBytes:    serverMaxHeaderBytes,
+	}
 }

@@ -10,8 +10,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/syncer/allowlist"
 	"github.com/tenantry/tenantry/syncer/pods"
 	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Kind is the configmap kind recorded on host objects.
@@ -36,19 +38,39 @@ func (Syncer) Watch(b *builder.Builder, _ *synccontext.Context) *builder.Builder
 	return pods.WatchRefs(b, pods.ConfigMapRef)
 }
 
+// Fields is the allow-list of a host configmap (see package allowlist).
+var Fields = allowlist.Join(allowlist.Metadata, allowlist.List{"data.*", "binaryData.*", "immutable"})
+
+// ToHost is the host form of a configmap: data, binaryData and immutable.
+func ToHost(v *corev1.ConfigMap, t translate.Translator) (*corev1.ConfigMap, error) {
+	meta, err := t.ObjectMeta(v, Kind)
+	if err != nil {
+		return nil, err
+	}
+	h := &corev1.ConfigMap{ObjectMeta: meta, Data: maps.Clone(v.Data), BinaryData: maps.Clone(v.BinaryData)}
+	if v.Immutable != nil {
+		h.Immutable = new(*v.Immutable)
+	}
+	return h, nil
+}
+
 // SyncToHost creates or updates the host configmap.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	v := vObj.(*corev1.ConfigMap)
-	want := &corev1.ConfigMap{ObjectMeta: sc.ObjectMeta(v, Kind), Data: v.Data, BinaryData: v.BinaryData, Immutable: v.Immutable}
+	want, err := ToHost(v, sc.Translator)
+	if err != nil {
+		return err
+	}
 	if hObj == nil {
 		return sc.CreateHost(ctx, v, want)
 	}
-	h := hObj.(*corev1.ConfigMap)
-	if equality.Semantic.DeepEqual(want.Data, h.Data) && equality.Semantic.DeepEqual(want.BinaryData, h.BinaryData) &&
-		maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+	updated := hObj.(*corev1.ConfigMap).DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Data, updated.Data) || !equality.Semantic.DeepEqual(want.BinaryData, updated.BinaryData) {
+		updated.Data, updated.BinaryData, changed = want.Data, want.BinaryData, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Annotations, updated.Data, updated.BinaryData = want.Labels, want.Annotations, want.Data, want.BinaryData
 	return sc.UpdateHost(ctx, v, updated)
 }

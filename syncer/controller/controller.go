@@ -38,6 +38,11 @@ func Register(mgr manager.Manager, hostCache cache.Cache, sc *synccontext.Contex
 			return fmt.Errorf("indexing %s: %w", s.Kind(), err)
 		}
 	}
+	if idx, ok := s.(types.HostIndexer); ok {
+		if err := idx.IndexHost(ctx, hostCache); err != nil {
+			return fmt.Errorf("indexing host objects for %s: %w", s.Kind(), err)
+		}
+	}
 	r := &reconciler{sc: sc, s: s}
 	b := builder.ControllerManagedBy(mgr).Named(sc.VCluster + "-" + s.Kind()).For(s.New()).
 		WithOptions(ctrlcontroller.Options{MaxConcurrentReconciles: Workers}).
@@ -77,8 +82,19 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("reading host %s %s: %w", r.s.Kind(), hKey, err)
 	}
-	if hObj != nil && (!r.sc.Managed(hObj) || hObj.GetAnnotations()[translate.AnnotationKind] != r.s.Kind()) {
+	if hObj != nil && (!r.sc.Managed(hObj) || hObj.GetAnnotations()[translate.AnnotationName] == "") {
+		// Not the syncer's: e.g. the Endpoints the host makes for a synced Service carry
+		// the Service's labels but no origin.
 		return reconcile.Result{}, nil
+	}
+	if hObj != nil {
+		if err := r.checkOrigin(req.NamespacedName, hObj); err != nil {
+			logr.FromContextOrDiscard(ctx).Info("leaving a host object of another origin alone", "host", hObj.GetName(), "reason", err.Error())
+			if vObj != nil {
+				_ = r.sc.SyncError(vObj, err)
+			}
+			return reconcile.Result{}, nil
+		}
 	}
 	if vObj == nil && hObj != nil {
 		// The cache may lag behind a delete-and-recreate: confirm with the API server.
@@ -95,6 +111,9 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 		return reconcile.Result{}, nil
 	}
+	if hObj != nil && hObj.GetAnnotations()[translate.AnnotationUID] != string(vObj.GetUID()) {
+		return r.replaceStale(ctx, req.NamespacedName, hObj)
+	}
 	if f, ok := r.s.(types.Filter); ok {
 		wanted, err := f.Wanted(ctx, r.sc, vObj)
 		if err != nil {
@@ -107,8 +126,39 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return r.sync(ctx, vObj, hObj)
 }
 
+// checkOrigin makes sure the host object found under the virtual object's host name came
+// from that virtual object's name, namespace and kind: the syncer never updates or
+// deletes a host object of another origin.
+func (r *reconciler) checkOrigin(key client.ObjectKey, hObj client.Object) error {
+	a := hObj.GetAnnotations()
+	if a[translate.AnnotationName] != key.Name || a[translate.AnnotationNamespace] != key.Namespace || a[translate.AnnotationKind] != r.s.Kind() {
+		return fmt.Errorf("host object %s belongs to %s %s/%s, not to this object: it is left alone",
+			hObj.GetName(), a[translate.AnnotationKind], a[translate.AnnotationNamespace], a[translate.AnnotationName])
+	}
+	return nil
+}
+
+// replaceStale deletes a host object made for an earlier virtual object of the same name
+// (its UID differs) once the virtual API confirms that object is gone; the sync that
+// follows creates the new one.
+func (r *reconciler) replaceStale(ctx context.Context, key client.ObjectKey, hObj client.Object) (reconcile.Result, error) {
+	live, err := r.get(ctx, r.sc.VirtualReader, key)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("reading virtual %s %s: %w", r.s.Kind(), key, err)
+	}
+	if live != nil && string(live.GetUID()) == hObj.GetAnnotations()[translate.AnnotationUID] {
+		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil // the cache is behind
+	}
+	return reconcile.Result{}, r.deleteHost(ctx, hObj) // its deletion event brings the key back
+}
+
 func (r *reconciler) sync(ctx context.Context, vObj, hObj client.Object) (reconcile.Result, error) {
 	if err := r.s.SyncToHost(ctx, r.sc, vObj, hObj); err != nil {
+		if translate.IsRefused(err) {
+			logr.FromContextOrDiscard(ctx).Info("refused: the host is left as it is", "reason", err.Error())
+			_ = r.sc.SyncError(vObj, err)
+			return reconcile.Result{}, nil
+		}
 		if apierrors.IsConflict(err) || errors.Is(err, synccontext.ErrNotCached) {
 			return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
 		}

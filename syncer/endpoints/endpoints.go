@@ -4,7 +4,7 @@ package endpoints
 import (
 	"context"
 	"fmt"
-	"maps"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -13,7 +13,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/tenantry/tenantry/syncer/allowlist"
 	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Kind is the endpoints kind recorded on host objects.
@@ -52,39 +54,139 @@ func (Syncer) Watch(b *builder.Builder, _ *synccontext.Context) *builder.Builder
 	}))
 }
 
+// Fields is the allow-list of host Endpoints (see package allowlist).
+var Fields = allowlist.Join(allowlist.Metadata, allowlist.List{
+	"subsets[].addresses[].ip", "subsets[].addresses[].hostname", "subsets[].addresses[].targetRef.kind",
+	"subsets[].addresses[].targetRef.namespace", "subsets[].addresses[].targetRef.name",
+	"subsets[].notReadyAddresses[].ip", "subsets[].notReadyAddresses[].hostname", "subsets[].notReadyAddresses[].targetRef.kind",
+	"subsets[].notReadyAddresses[].targetRef.namespace", "subsets[].notReadyAddresses[].targetRef.name",
+	"subsets[].ports[].name", "subsets[].ports[].port", "subsets[].ports[].protocol", "subsets[].ports[].appProtocol",
+})
+
+// OwnsIP reports whether ip is the address of one of this vcluster's running host pods.
+type OwnsIP func(ip string) (bool, error)
+
+// IndexHost indexes the host cache's pods (this vcluster's only) by pod IP.
+func (Syncer) IndexHost(ctx context.Context, idx client.FieldIndexer) error {
+	err := idx.IndexField(ctx, &corev1.Pod{}, synccontext.IndexHostPodIP, func(obj client.Object) []string {
+		p := obj.(*corev1.Pod)
+		if p.Spec.HostNetwork || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			return nil // a host-network pod's IP is the node's
+		}
+		out := make([]string, 0, len(p.Status.PodIPs))
+		for _, ip := range p.Status.PodIPs {
+			out = append(out, ip.IP)
+		}
+		return out
+	})
+	if err != nil {
+		return fmt.Errorf("indexing host pods by IP: %w", err)
+	}
+	return nil
+}
+
+// hostOwnsIP looks ip up in the host cache's pod index: no API call.
+func hostOwnsIP(ctx context.Context, sc *synccontext.Context) OwnsIP {
+	return func(ip string) (bool, error) {
+		var pods corev1.PodList
+		err := sc.Host.List(ctx, &pods, client.InNamespace(sc.HostNamespace), client.MatchingFields{synccontext.IndexHostPodIP: ip})
+		if err != nil {
+			return false, fmt.Errorf("looking up host pods with IP %s: %w", ip, err)
+		}
+		for i := range pods.Items {
+			if sc.Managed(&pods.Items[i]) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+}
+
+// ToHost is the host form of Endpoints, built from Fields. Every address must be the IP
+// of one of this vcluster's own host pods (owns): any other (another tenant's pod, a
+// node, anything else) would let the host's proxies and ingress controllers reach it on
+// the tenant's behalf (CVE-2021-25740) and is refused.
+//
+//nolint:staticcheck // users still write Endpoints for selector-less services.
+func ToHost(v *corev1.Endpoints, t translate.Translator, owns OwnsIP) (*corev1.Endpoints, error) {
+	var refused translate.Refusals
+	meta, err := t.ObjectMeta(v, Kind)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
+	}
+	out := make([]corev1.EndpointSubset, len(v.Subsets))
+	for i, s := range v.Subsets {
+		path := "subsets[" + strconv.Itoa(i) + "]"
+		out[i].Ports = ports(s.Ports)
+		if out[i].Addresses, err = addresses(path+".addresses", s.Addresses, t, owns, &refused); err != nil {
+			return nil, err
+		}
+		if out[i].NotReadyAddresses, err = addresses(path+".notReadyAddresses", s.NotReadyAddresses, t, owns, &refused); err != nil {
+			return nil, err
+		}
+	}
+	return &corev1.Endpoints{ObjectMeta: meta, Subsets: out}, refused.Err()
+}
+
+//nolint:staticcheck // users still write Endpoints for selector-less services.
+func addresses(path string, in []corev1.EndpointAddress, t translate.Translator, owns OwnsIP, refused *translate.Refusals) ([]corev1.EndpointAddress, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := make([]corev1.EndpointAddress, len(in))
+	for i, a := range in {
+		out[i] = corev1.EndpointAddress{IP: a.IP, Hostname: a.Hostname}
+		if ref := a.TargetRef; ref != nil && ref.Kind == "Pod" {
+			out[i].TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: t.HostNamespace, Name: t.Name(ref.Name, ref.Namespace)}
+		}
+		if t.DisableChecks {
+			continue
+		}
+		ok, err := owns(a.IP)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			refused.Add(path+"["+strconv.Itoa(i)+"].ip", a.IP+" is not the IP of one of this virtual cluster's pods")
+		}
+	}
+	return out, nil
+}
+
+//nolint:staticcheck // users still write Endpoints for selector-less services.
+func ports(in []corev1.EndpointPort) []corev1.EndpointPort {
+	if in == nil {
+		return nil
+	}
+	out := make([]corev1.EndpointPort, len(in))
+	for i, p := range in {
+		out[i] = corev1.EndpointPort{Name: p.Name, Port: p.Port, Protocol: p.Protocol}
+		if p.AppProtocol != nil {
+			out[i].AppProtocol = new(*p.AppProtocol)
+		}
+	}
+	return out
+}
+
 // SyncToHost copies the subsets, pointing pod target references at host pods.
 //
 //nolint:staticcheck // users still write Endpoints for selector-less services.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	v := vObj.(*corev1.Endpoints)
-	want := &corev1.Endpoints{ObjectMeta: sc.ObjectMeta(v, Kind), Subsets: subsets(v, sc)}
+	want, err := ToHost(v, sc.Translator, hostOwnsIP(ctx, sc))
+	if err != nil {
+		return err
+	}
 	if hObj == nil {
 		return sc.CreateHost(ctx, v, want)
 	}
-	h := hObj.(*corev1.Endpoints)
-	if equality.Semantic.DeepEqual(want.Subsets, h.Subsets) && maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+	updated := hObj.(*corev1.Endpoints).DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Subsets, updated.Subsets) {
+		updated.Subsets, changed = want.Subsets, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Annotations, updated.Subsets = want.Labels, want.Annotations, want.Subsets
 	return sc.UpdateHost(ctx, v, updated)
-}
-
-//nolint:staticcheck // users still write Endpoints for selector-less services.
-func subsets(v *corev1.Endpoints, sc *synccontext.Context) []corev1.EndpointSubset {
-	out := make([]corev1.EndpointSubset, 0, len(v.Subsets))
-	for _, s := range v.Subsets {
-		s = *s.DeepCopy()
-		for _, list := range [][]corev1.EndpointAddress{s.Addresses, s.NotReadyAddresses} {
-			for i := range list {
-				if ref := list[i].TargetRef; ref != nil && ref.Kind == "Pod" {
-					list[i].TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: sc.HostNamespace,
-						Name: sc.Name(ref.Name, ref.Namespace)}
-				}
-				list[i].NodeName = nil
-			}
-		}
-		out = append(out, s)
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/tenantry/tenantry/syncer/allowlist"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -51,36 +53,70 @@ func (Syncer) Watch(b *builder.Builder, sc *synccontext.Context) *builder.Builde
 	}))
 }
 
-// ToHost is the host form of a policy. namespaces resolves a virtual namespace selector
-// to the names of the virtual namespaces it matches.
-func ToHost(v *networkingv1.NetworkPolicy, t translate.Translator, namespaces func(metav1.LabelSelector) ([]string, error)) (*networkingv1.NetworkPolicy, error) {
-	h := &networkingv1.NetworkPolicy{ObjectMeta: t.ObjectMeta(v, Kind), Spec: *v.Spec.DeepCopy()}
-	h.Spec.PodSelector = *t.LabelSelector(&h.Spec.PodSelector, v.Namespace)
-	for i := range h.Spec.Ingress {
-		if err := peers(h.Spec.Ingress[i].From, v.Namespace, t, namespaces); err != nil {
-			return nil, err
-		}
-	}
-	for i := range h.Spec.Egress {
-		if err := peers(h.Spec.Egress[i].To, v.Namespace, t, namespaces); err != nil {
-			return nil, err
-		}
-	}
-	return h, nil
+// Fields is the allow-list of a host network policy (see package allowlist).
+var Fields = allowlist.Join(allowlist.Metadata, selectorFields("spec.podSelector"),
+	selectorFields("spec.ingress[].from[].podSelector"), selectorFields("spec.egress[].to[].podSelector"),
+	allowlist.List{"spec.policyTypes[]", "spec.ingress[].ports[].protocol", "spec.ingress[].ports[].port", "spec.ingress[].ports[].endPort",
+		"spec.egress[].ports[].protocol", "spec.egress[].ports[].port", "spec.egress[].ports[].endPort"})
+
+func selectorFields(p string) allowlist.List {
+	return allowlist.List{p + ".matchLabels.*", p + ".matchExpressions[].key", p + ".matchExpressions[].operator", p + ".matchExpressions[].values[]"}
 }
 
-// peers rewrites pod and namespace selectors into host pod selectors in place.
-func peers(list []networkingv1.NetworkPolicyPeer, vns string, t translate.Translator, namespaces func(metav1.LabelSelector) ([]string, error)) error {
-	for i := range list {
-		p := &list[i]
-		if p.PodSelector == nil && p.NamespaceSelector == nil {
-			continue // an ipBlock
+// ToHost is the host form of a policy, built from Fields: it selects this vcluster's pods
+// of its namespace and can only ever allow peers inside this vcluster. Pod and namespace
+// selector peers become host pod selectors (namespaces resolves a virtual namespace
+// selector to the names of the virtual namespaces it matches), a rule with no peers
+// ("from anywhere") allows every pod of this vcluster, and ipBlock peers are refused.
+func ToHost(v *networkingv1.NetworkPolicy, t translate.Translator, namespaces func(metav1.LabelSelector) ([]string, error)) (*networkingv1.NetworkPolicy, error) {
+	var refused translate.Refusals
+	meta, err := t.ObjectMeta(v, Kind)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
+	}
+	h := &networkingv1.NetworkPolicy{ObjectMeta: meta, Spec: networkingv1.NetworkPolicySpec{
+		PodSelector: *t.LabelSelector(selector(&v.Spec.PodSelector), v.Namespace),
+		PolicyTypes: append([]networkingv1.PolicyType(nil), v.Spec.PolicyTypes...)}}
+	if t.DisableChecks {
+		h.Spec = *v.Spec.DeepCopy()
+		h.Spec.PodSelector = *t.LabelSelector(&h.Spec.PodSelector, v.Namespace)
+		return h, nil
+	}
+	for i, r := range v.Spec.Ingress {
+		from, err := peers("spec.ingress["+strconv.Itoa(i)+"].from", r.From, v.Namespace, t, namespaces, &refused)
+		if err != nil {
+			return nil, err
 		}
-		pods := p.PodSelector
+		h.Spec.Ingress = append(h.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{Ports: ports(r.Ports), From: from})
+	}
+	for i, r := range v.Spec.Egress {
+		to, err := peers("spec.egress["+strconv.Itoa(i)+"].to", r.To, v.Namespace, t, namespaces, &refused)
+		if err != nil {
+			return nil, err
+		}
+		h.Spec.Egress = append(h.Spec.Egress, networkingv1.NetworkPolicyEgressRule{Ports: ports(r.Ports), To: to})
+	}
+	return h, refused.Err()
+}
+
+// peers builds host pod-selector peers. No peers at all means every source (or
+// destination): on the host that is every pod of this vcluster, never more.
+func peers(path string, list []networkingv1.NetworkPolicyPeer, vns string, t translate.Translator,
+	namespaces func(metav1.LabelSelector) ([]string, error), refused *translate.Refusals) ([]networkingv1.NetworkPolicyPeer, error) {
+	if len(list) == 0 {
+		return []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{translate.LabelManagedBy: t.VCluster}}}}, nil
+	}
+	out := make([]networkingv1.NetworkPolicyPeer, 0, len(list))
+	for i, p := range list {
+		if p.IPBlock != nil {
+			refused.Add(path+"["+strconv.Itoa(i)+"].ipBlock", "a synced policy may only allow pods of this virtual cluster")
+			continue
+		}
+		pods := selector(p.PodSelector)
 		if pods == nil {
 			pods = &metav1.LabelSelector{}
 		}
-		pods = pods.DeepCopy()
 		if pods.MatchLabels == nil {
 			pods.MatchLabels = map[string]string{}
 		}
@@ -90,7 +126,7 @@ func peers(list []networkingv1.NetworkPolicyPeer, vns string, t translate.Transl
 		} else {
 			names, err := namespaces(*p.NamespaceSelector)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if len(names) == 0 {
 				names = []string{noNamespace}
@@ -98,9 +134,41 @@ func peers(list []networkingv1.NetworkPolicyPeer, vns string, t translate.Transl
 			pods.MatchExpressions = append(pods.MatchExpressions, metav1.LabelSelectorRequirement{
 				Key: translate.LabelNamespace, Operator: metav1.LabelSelectorOpIn, Values: names})
 		}
-		p.PodSelector, p.NamespaceSelector = pods, nil
+		out = append(out, networkingv1.NetworkPolicyPeer{PodSelector: pods})
 	}
-	return nil
+	return out, nil
+}
+
+func ports(in []networkingv1.NetworkPolicyPort) []networkingv1.NetworkPolicyPort {
+	if in == nil {
+		return nil
+	}
+	out := make([]networkingv1.NetworkPolicyPort, len(in))
+	for i, p := range in {
+		out[i] = networkingv1.NetworkPolicyPort{Protocol: cp(p.Protocol), Port: cp(p.Port), EndPort: cp(p.EndPort)}
+	}
+	return out
+}
+
+// selector copies a label selector field by field.
+func selector(v *metav1.LabelSelector) *metav1.LabelSelector {
+	if v == nil {
+		return nil
+	}
+	out := &metav1.LabelSelector{MatchLabels: maps.Clone(v.MatchLabels)}
+	for _, r := range v.MatchExpressions {
+		out.MatchExpressions = append(out.MatchExpressions, metav1.LabelSelectorRequirement{Key: r.Key, Operator: r.Operator,
+			Values: append([]string(nil), r.Values...)})
+	}
+	return out
+}
+
+func cp[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	x := *p
+	return &x
 }
 
 // SyncToHost creates or updates the host policy.
@@ -113,12 +181,14 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 	if hObj == nil {
 		return sc.CreateHost(ctx, v, want)
 	}
-	h := hObj.(*networkingv1.NetworkPolicy)
-	if equality.Semantic.DeepEqual(want.Spec, h.Spec) && maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+	updated := hObj.(*networkingv1.NetworkPolicy).DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Spec, updated.Spec) {
+		updated.Spec, changed = want.Spec, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Annotations, updated.Spec = want.Labels, want.Annotations, want.Spec
 	return sc.UpdateHost(ctx, v, updated)
 }
 

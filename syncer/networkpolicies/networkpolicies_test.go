@@ -1,6 +1,7 @@
 package networkpolicies
 
 import (
+	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -47,6 +48,43 @@ func TestToHostPeers(t *testing.T) {
 			if tt.wantNames != nil && (len(p.PodSelector.MatchExpressions) != 1 ||
 				len(p.PodSelector.MatchExpressions[0].Values) != len(tt.wantNames) || p.PodSelector.MatchExpressions[0].Values[0] != tt.wantNames[0]) {
 				t.Errorf("peer expressions %+v, want In %v", p.PodSelector.MatchExpressions, tt.wantNames)
+			}
+		})
+	}
+}
+
+func TestToHostRefusesAndNarrows(t *testing.T) {
+	tr := translate.Translator{VCluster: "team-a", HostNamespace: "tenant-team-a"}
+	none := func(metav1.LabelSelector) ([]string, error) { return nil, nil }
+	t.Run("ipBlock refused", func(t *testing.T) {
+		v := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "shop"}, Spec: networkingv1.NetworkPolicySpec{
+			Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}}}}}}}
+		_, err := ToHost(v, tr, none)
+		if err == nil || !translate.IsRefused(err) || !strings.Contains(err.Error(), "spec.egress[0].to[0].ipBlock is not allowed") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	for _, dir := range []string{"ingress", "egress"} {
+		t.Run("no peers in "+dir+" means this vcluster's pods", func(t *testing.T) {
+			v := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "shop"}}
+			if dir == "ingress" {
+				v.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
+			} else {
+				v.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{}}
+			}
+			h, err := ToHost(v, tr, none)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var peers []networkingv1.NetworkPolicyPeer
+			if dir == "ingress" {
+				peers = h.Spec.Ingress[0].From
+			} else {
+				peers = h.Spec.Egress[0].To
+			}
+			if len(peers) != 1 || peers[0].PodSelector == nil || peers[0].PodSelector.MatchLabels[translate.LabelManagedBy] != "team-a" ||
+				peers[0].NamespaceSelector != nil || peers[0].IPBlock != nil {
+				t.Fatalf("peers %+v", peers)
 			}
 		})
 	}

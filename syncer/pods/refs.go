@@ -55,6 +55,8 @@ func visitVolume(v *corev1.VolumeSource, f func(RefKind, *string)) {
 		f(SecretRef, &v.Secret.SecretName)
 	case v.PersistentVolumeClaim != nil:
 		f(PVCRef, &v.PersistentVolumeClaim.ClaimName)
+	case v.CSI != nil && v.CSI.NodePublishSecretRef != nil:
+		f(SecretRef, &v.CSI.NodePublishSecretRef.Name)
 	case v.Projected != nil:
 		for i := range v.Projected.Sources {
 			s := &v.Projected.Sources[i]

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,25 +25,22 @@ func (Syncer) Kind() string { return Kind }
 func (Syncer) New() client.Object { return &corev1.Pod{} }
 
 // SyncToHost creates the host pod and its token Secret, or brings the host pod's mutable
-// fields in line: labels, annotations, container images and activeDeadlineSeconds.
+// fields in line: the labels and annotations the syncer owns, container images and
+// activeDeadlineSeconds. A refused pod (or a refused change) leaves the host untouched.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	vPod := vObj.(*corev1.Pod)
 	if hObj == nil {
 		return create(ctx, sc, vPod)
 	}
 	hPod := hObj.(*corev1.Pod)
-	if hPod.Annotations[translate.AnnotationUID] != string(vPod.UID) {
-		// The host pod belongs to an earlier virtual pod of the same name.
-		uid := hPod.UID
-		if err := sc.Host.Delete(ctx, hPod, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting stale host pod %s: %w", hPod.Name, err)
-		}
-		return nil
+	meta, err := sc.ObjectMetaWith(vPod, Kind, podAnnotations)
+	if err != nil {
+		return err
 	}
 	if err := ensureToken(ctx, sc, vPod, hPod); err != nil {
 		return err
 	}
-	updated := Updated(vPod, hPod, sc.Labels(vPod), sc.Annotations(vPod, Kind))
+	updated := Updated(vPod, hPod, meta)
 	if updated == nil {
 		return nil
 	}
@@ -52,12 +48,10 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 }
 
 func create(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod) error {
-	if err := Check(vPod, sc.Pods); err != nil {
-		_ = sc.SyncError(vPod, err)
-		logr.FromContextOrDiscard(ctx).Info("pod refused by the tenant's pod policy", "reason", err.Error())
-		return nil
+	hPod, err := ToHost(vPod, options(sc))
+	if err != nil {
+		return err
 	}
-	hPod := ToHost(vPod, options(sc))
 	if err := sc.CreateHost(ctx, vPod, hPod); err != nil {
 		return err
 	}
@@ -76,12 +70,13 @@ func options(sc *synccontext.Context) Options {
 		ServicePort: sc.ServicePort, DNSServer: sc.DNSServer}
 }
 
-// Updated returns the host pod with what the API lets change on a pod (labels,
-// annotations, container images, activeDeadlineSeconds) taken from the virtual pod, or
-// nil when nothing differs.
-func Updated(vPod, hPod *corev1.Pod, labels, annotations map[string]string) *corev1.Pod {
+// Updated returns the host pod with what the API lets change on a pod taken from the
+// virtual pod: the labels and annotations the syncer owns (want is their translation;
+// keys others set on the host stay), container images and activeDeadlineSeconds; nil
+// when nothing differs.
+func Updated(vPod, hPod *corev1.Pod, want metav1.ObjectMeta) *corev1.Pod {
 	updated := hPod.DeepCopy()
-	updated.Labels, updated.Annotations = labels, annotations
+	translate.MergeMeta(&updated.ObjectMeta, want)
 	copyImages(updated.Spec.Containers, vPod.Spec.Containers)
 	copyImages(updated.Spec.InitContainers, vPod.Spec.InitContainers)
 	if vPod.Spec.ActiveDeadlineSeconds != nil {

@@ -69,8 +69,8 @@ func tokenSecret(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev
 	if err != nil {
 		return nil, sc.SyncError(vPod, fmt.Errorf("requesting a token for service account %s: %w", sa, err))
 	}
-	meta := sc.ObjectMeta(vPod, tokenKind)
-	meta.Name = TokenSecretName(hPod.Name)
+	meta := metav1.ObjectMeta{Name: TokenSecretName(hPod.Name), Namespace: hPod.Namespace}
+	meta.Labels = map[string]string{translate.LabelManagedBy: sc.VCluster, translate.LabelNamespace: vPod.Namespace}
 	meta.Annotations = map[string]string{
 		translate.AnnotationName: vPod.Name, translate.AnnotationNamespace: vPod.Namespace,
 		translate.AnnotationUID: string(vPod.UID), translate.AnnotationKind: tokenKind,

@@ -27,18 +27,41 @@ type Options struct {
 // HostName never ends in ".token", so it cannot collide with a synced Secret.
 func TokenSecretName(hostPod string) string { return hostPod + ".token" }
 
-// ToHost rewrites a virtual pod into its host pod (see the package syncer documentation).
-func ToHost(vPod *corev1.Pod, o Options) *corev1.Pod {
-	hPod := &corev1.Pod{ObjectMeta: o.ObjectMeta(vPod, Kind), Spec: *vPod.Spec.DeepCopy()}
+// ToHost rewrites a virtual pod into its host pod (see the package syncer documentation):
+// the spec is built field by field from the allow-list (Fields), under the tenant's pod
+// policy and Pod Security baseline. It returns a *translate.RefusedError naming every
+// refused field; the pod then must not reach the host.
+func ToHost(vPod *corev1.Pod, o Options) (*corev1.Pod, error) {
+	var refused translate.Refusals
+	meta, err := o.ObjectMetaWith(vPod, Kind, podAnnotations)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
+	}
+	hPod := &corev1.Pod{ObjectMeta: meta}
+	if o.DisableChecks {
+		hPod.Spec = *vPod.Spec.DeepCopy()
+		spec := &hPod.Spec
+		spec.NodeName, spec.ServiceAccountName, spec.DeprecatedServiceAccount = "", "", ""
+		spec.Priority, spec.PriorityClassName, spec.PreemptionPolicy, spec.EphemeralContainers = nil, "", nil, nil
+	} else {
+		b := specBuilder{t: o.Translator, policy: o.Pods, vns: vPod.Namespace, refused: &refused}
+		hPod.Spec = b.spec(&vPod.Spec)
+	}
+	if err := refused.Err(); err != nil {
+		return nil, err
+	}
+	rewrite(hPod, vPod, o)
+	return hPod, nil
+}
+
+// rewrite translates the names and references of a host pod's spec and points it at
+// the virtual cluster's API server, token and DNS.
+func rewrite(hPod, vPod *corev1.Pod, o Options) {
 	spec := &hPod.Spec
 	vns := vPod.Namespace
 	VisitRefs(spec, func(_ RefKind, name *string) { *name = o.Name(*name, vns) })
-	spec.NodeName = ""
-	spec.ServiceAccountName, spec.DeprecatedServiceAccount = "", ""
 	spec.AutomountServiceAccountToken = new(false)
 	spec.EnableServiceLinks = new(false)
-	spec.Priority, spec.PriorityClassName, spec.PreemptionPolicy = nil, "", nil
-	spec.EphemeralContainers = nil
 	if spec.Hostname == "" && len(validation.IsDNS1123Label(vPod.Name)) == 0 {
 		spec.Hostname = vPod.Name
 	}
@@ -49,7 +72,6 @@ func ToHost(vPod *corev1.Pod, o Options) *corev1.Pod {
 	rewriteContainers(spec, o)
 	rewriteDNS(spec, vns, o.DNSServer)
 	enforce(spec, o.Pods)
-	return hPod
 }
 
 // replaceTokenVolume swaps the kube-api-access projected volume for the token Secret.
@@ -86,13 +108,25 @@ func rewriteContainers(spec *corev1.PodSpec, o Options) {
 		}
 	}
 	for _, v := range spec.Volumes {
-		if v.DownwardAPI == nil {
-			continue
-		}
-		for i := range v.DownwardAPI.Items {
-			if f := v.DownwardAPI.Items[i].FieldRef; f != nil {
-				f.FieldPath = fieldPath(f.FieldPath)
+		var items []corev1.DownwardAPIVolumeFile
+		switch {
+		case v.DownwardAPI != nil:
+			items = v.DownwardAPI.Items
+		case v.Projected != nil:
+			for _, s := range v.Projected.Sources {
+				if s.DownwardAPI != nil {
+					rewriteItems(s.DownwardAPI.Items)
+				}
 			}
+		}
+		rewriteItems(items)
+	}
+}
+
+func rewriteItems(items []corev1.DownwardAPIVolumeFile) {
+	for i := range items {
+		if f := items[i].FieldRef; f != nil {
+			f.FieldPath = fieldPath(f.FieldPath)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -28,7 +29,11 @@ func TestToHostGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := vPod.DeepCopy()
-	got, err := yaml.Marshal(ToHost(&vPod, testOptions))
+	hPod, err := ToHost(&vPod, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := yaml.Marshal(hPod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +97,31 @@ func TestToHostRewrites(t *testing.T) {
 				t.Errorf("nodeSelector %v", h.Spec.NodeSelector)
 			}
 		}},
+		{name: "fields outside the allow-list are not copied", edit: func(p *corev1.Pod) {
+			p.Spec.SchedulerName, p.Spec.Overhead = "evil", corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+			p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "v", MountPath: "/v", BindMountOptions: []string{"rbind"}}}
+		}, check: func(t *testing.T, h *corev1.Pod) {
+			if h.Spec.SchedulerName != "" || h.Spec.Overhead != nil || h.Spec.Containers[0].VolumeMounts[0].BindMountOptions != nil {
+				t.Errorf("spec %+v", h.Spec)
+			}
+		}},
+		{name: "affinity narrowed to this vcluster", edit: func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{
+				{TopologyKey: "kubernetes.io/hostname", LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}}}
+		}, check: func(t *testing.T, h *corev1.Pod) {
+			sel := h.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0].LabelSelector
+			if sel.MatchLabels[translate.LabelManagedBy] != "team-a" || sel.MatchLabels[translate.LabelNamespace] != "shop" {
+				t.Errorf("selector %v", sel)
+			}
+		}},
+		{name: "csi secret reference translated", edit: func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "c", VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: "d",
+				NodePublishSecretRef: &corev1.LocalObjectReference{Name: "vc-team-a-kubeconfig"}}}}}
+		}, check: func(t *testing.T, h *corev1.Pod) {
+			if got := h.Spec.Volumes[0].CSI.NodePublishSecretRef.Name; got != "vc-team-a-kubeconfig-x-shop-x-team-a" {
+				t.Errorf("secret ref %q", got)
+			}
+		}},
 		{name: "priority left to the host", edit: func(p *corev1.Pod) {
 			p.Spec.PriorityClassName, p.Spec.Priority = "high", new(int32(1000))
 		}, check: func(t *testing.T, h *corev1.Pod) {
@@ -106,7 +136,11 @@ func TestToHostRewrites(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(v)
 			}
-			tt.check(t, ToHost(v, testOptions))
+			h, err := ToHost(v, testOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, h)
 		})
 	}
 }
@@ -127,6 +161,24 @@ func TestRefs(t *testing.T) {
 	for _, tt := range tests {
 		if got := Refs(&vPod, tt.kind); !slices.Equal(got, tt.want) {
 			t.Errorf("Refs(%d) = %v, want %v", tt.kind, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkToHost translates the golden pod: the syncer's per-pod cost apart from API calls.
+func BenchmarkToHost(b *testing.B) {
+	var vPod corev1.Pod
+	data, err := os.ReadFile("testdata/pod.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &vPod); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ToHost(&vPod, testOptions); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/tenantry/tenantry/syncer/pods"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 func TestUpdated(t *testing.T) {
@@ -38,7 +40,7 @@ func TestUpdated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := host()
 			tc.virtual(v)
-			got := pods.Updated(v, host(), tc.labels, nil)
+			got := pods.Updated(v, host(), metav1.ObjectMeta{Labels: tc.labels})
 			if tc.want == nil {
 				if got != nil {
 					t.Fatalf("update %+v, want none", got.Spec)
@@ -57,3 +59,14 @@ func TestUpdated(t *testing.T) {
 }
 
 func ptrEqual(a, b *int64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+
+// TestUpdatedKeepsHostAnnotations: keys set on the host by others survive an update.
+func TestUpdatedKeepsHostAnnotations(t *testing.T) {
+	h := &corev1.Pod{}
+	h.Annotations = map[string]string{"k8s.v1.cni.cncf.io/network-status": "[]", "team": "a",
+		translate.AnnotationManagedAnnotations: "team"}
+	got := pods.Updated(&corev1.Pod{}, h, metav1.ObjectMeta{Annotations: map[string]string{"team": "b", translate.AnnotationManagedAnnotations: "team"}})
+	if got == nil || got.Annotations["team"] != "b" || got.Annotations["k8s.v1.cni.cncf.io/network-status"] != "[]" {
+		t.Fatalf("annotations %v", got)
+	}
+}

@@ -4,13 +4,13 @@ package pvcs
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Kind is the PVC kind recorded on host objects.
@@ -25,38 +25,48 @@ func (Syncer) Kind() string { return Kind }
 // New implements types.Syncer.
 func (Syncer) New() client.Object { return &corev1.PersistentVolumeClaim{} }
 
-// ToHost is the host form of a claim: not bound to a volume, selector narrowed, data
-// sources renamed.
-func ToHost(v *corev1.PersistentVolumeClaim, sc *synccontext.Context) *corev1.PersistentVolumeClaim {
-	h := &corev1.PersistentVolumeClaim{ObjectMeta: sc.ObjectMeta(v, Kind), Spec: *v.Spec.DeepCopy()}
-	h.Spec.VolumeName = ""
-	delete(h.Annotations, "pv.kubernetes.io/bind-completed")
-	delete(h.Annotations, "pv.kubernetes.io/bound-by-controller")
-	if ds := h.Spec.DataSource; ds != nil && ds.APIGroup == nil && ds.Kind == Kind {
-		ds.Name = sc.Name(ds.Name, v.Namespace)
+// ToHost is the host form of a claim, or the refusal of it.
+func ToHost(v *corev1.PersistentVolumeClaim, t translate.Translator) (*corev1.PersistentVolumeClaim, error) {
+	var refused translate.Refusals
+	meta, err := t.ObjectMeta(v, Kind)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
 	}
-	if ds := h.Spec.DataSourceRef; ds != nil && ds.APIGroup == nil && ds.Kind == Kind {
-		ds.Name = sc.Name(ds.Name, v.Namespace)
-		ds.Namespace = nil
+	rename := func(name string) string { return t.Name(name, v.Namespace) }
+	h := &corev1.PersistentVolumeClaim{ObjectMeta: meta}
+	if t.DisableChecks {
+		h.Spec = *v.Spec.DeepCopy() // volumeName included: the host guard must refuse it
+		if ds := h.Spec.DataSource; ds != nil {
+			ds.Name = rename(ds.Name)
+		}
+		if ds := h.Spec.DataSourceRef; ds != nil {
+			ds.Name = rename(ds.Name)
+		}
+		return h, nil
 	}
-	return h
+	h.Spec = Spec("spec", &v.Spec, rename, &refused)
+	return h, refused.Err()
 }
 
 // SyncToHost creates the host claim, or updates its metadata and requested size (the
 // rest of a claim's spec is immutable).
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	v := vObj.(*corev1.PersistentVolumeClaim)
-	want := ToHost(v, sc)
+	want, err := ToHost(v, sc.Translator)
+	if err != nil {
+		return err
+	}
 	if hObj == nil {
 		return sc.CreateHost(ctx, v, want)
 	}
-	h := hObj.(*corev1.PersistentVolumeClaim)
-	if equality.Semantic.DeepEqual(want.Spec.Resources, h.Spec.Resources) && maps.Equal(want.Labels, h.Labels) {
+	updated := hObj.(*corev1.PersistentVolumeClaim).DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Spec.Resources, updated.Spec.Resources) {
+		updated.Spec.Resources, changed = want.Spec.Resources, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Spec.Resources = want.Labels, want.Spec.Resources
-	maps.Copy(updated.Annotations, want.Annotations)
 	return sc.UpdateHost(ctx, v, updated)
 }
 

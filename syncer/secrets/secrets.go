@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -14,8 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/tenantry/tenantry/syncer/allowlist"
 	"github.com/tenantry/tenantry/syncer/pods"
 	"github.com/tenantry/tenantry/syncer/synccontext"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Kind is the secret kind recorded on host objects.
@@ -62,22 +65,56 @@ func (Syncer) Watch(b *builder.Builder, sc *synccontext.Context) *builder.Builde
 	}))
 }
 
-// SyncToHost creates or updates the host secret. Service account token secrets become
-// Opaque: the host would check their service account.
+// Fields is the allow-list of a host secret (see package allowlist).
+var Fields = allowlist.Join(allowlist.Metadata, allowlist.List{"data.*", "type", "immutable"})
+
+// types are the secret types synced. A kubernetes.io/service-account-token Secret would
+// make the host's token controller fill it with a host token; other types are refused too.
+var secretTypes = []corev1.SecretType{corev1.SecretTypeOpaque, corev1.SecretTypeTLS, corev1.SecretTypeDockerConfigJson,
+	corev1.SecretTypeDockercfg, corev1.SecretTypeBasicAuth, corev1.SecretTypeSSHAuth}
+
+// ToHost is the host form of a secret: data, type and immutable, or the refusal of it.
+func ToHost(v *corev1.Secret, t translate.Translator) (*corev1.Secret, error) {
+	var refused translate.Refusals
+	meta, err := t.ObjectMeta(v, Kind)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
+	}
+	if v.Type != "" && !slices.Contains(secretTypes, v.Type) && !t.DisableChecks {
+		refused.Add("type", "type "+string(v.Type)+" is not synced: only Opaque, kubernetes.io/tls, kubernetes.io/dockerconfigjson, "+
+			"kubernetes.io/dockercfg, kubernetes.io/basic-auth and kubernetes.io/ssh-auth are")
+	}
+	if err := refused.Err(); err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{ObjectMeta: meta, Data: maps.Clone(v.Data), Type: v.Type, Immutable: cp(v.Immutable)}, nil
+}
+
+func cp[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	x := *p
+	return &x
+}
+
+// SyncToHost creates or updates the host secret.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	v := vObj.(*corev1.Secret)
-	want := &corev1.Secret{ObjectMeta: sc.ObjectMeta(v, Kind), Data: v.Data, Type: v.Type, Immutable: v.Immutable}
-	if want.Type == corev1.SecretTypeServiceAccountToken {
-		want.Type = corev1.SecretTypeOpaque
+	want, err := ToHost(v, sc.Translator)
+	if err != nil {
+		return err
 	}
 	if hObj == nil {
 		return sc.CreateHost(ctx, v, want)
 	}
-	h := hObj.(*corev1.Secret)
-	if equality.Semantic.DeepEqual(want.Data, h.Data) && maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+	updated := hObj.(*corev1.Secret).DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Data, updated.Data) {
+		updated.Data, changed = want.Data, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Annotations, updated.Data = want.Labels, want.Annotations, want.Data
 	return sc.UpdateHost(ctx, v, updated)
 }

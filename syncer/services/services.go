@@ -4,7 +4,6 @@ package services
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/syncer/allowlist"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -34,16 +34,101 @@ func (Syncer) Wanted(_ context.Context, _ *synccontext.Context, vObj client.Obje
 	return vObj.GetNamespace() != "default" || vObj.GetName() != "kubernetes", nil
 }
 
-// ToHost is the host form of a virtual service: same ClusterIPs and ports, selector
-// narrowed to this vcluster's pods of the service's namespace, node ports left to the host.
-func ToHost(v *corev1.Service, t translate.Translator) *corev1.Service {
-	h := &corev1.Service{ObjectMeta: t.ObjectMeta(v, Kind), Spec: *v.Spec.DeepCopy()}
+// Fields is the allow-list of a host service (see package allowlist). Allowed are what a
+// service inside the tenant's namespace needs: ports, the selector (narrowed to this
+// vcluster's pods of the service's namespace), the ClusterIP the virtual service already
+// has, the type (ClusterIP, NodePort, LoadBalancer: Gatekeeper or quota may still refuse
+// the last two), session affinity, address families, traffic policies and hints, and
+// source ranges (which only narrow who may connect). Refused are the fields that make
+// the host's proxies answer for addresses the tenant does not own: externalIPs,
+// ExternalName, loadBalancerIP and loadBalancerClass (which would pick the host's load
+// balancer implementation).
+var Fields = allowlist.Join(allowlist.Metadata, allowlist.List{
+	"spec.ports[].name", "spec.ports[].protocol", "spec.ports[].appProtocol", "spec.ports[].port", "spec.ports[].targetPort",
+	"spec.ports[].nodePort", "spec.selector.*", "spec.clusterIP", "spec.clusterIPs[]", "spec.type", "spec.sessionAffinity",
+	"spec.sessionAffinityConfig.clientIP.timeoutSeconds", "spec.publishNotReadyAddresses", "spec.ipFamilies[]",
+	"spec.ipFamilyPolicy", "spec.internalTrafficPolicy", "spec.externalTrafficPolicy", "spec.trafficDistribution",
+	"spec.allocateLoadBalancerNodePorts", "spec.loadBalancerSourceRanges[]", "spec.healthCheckNodePort", "status.loadBalancer",
+})
+
+// ToHost is the host form of a virtual service, built from Fields: same ClusterIPs and
+// ports, selector narrowed to this vcluster's pods of the service's namespace, node ports
+// left to the host. It refuses what would reach beyond the tenant (*translate.RefusedError).
+func ToHost(v *corev1.Service, t translate.Translator) (*corev1.Service, error) {
+	var refused translate.Refusals
+	meta, err := t.ObjectMeta(v, Kind)
+	if err := refused.AddErr(err); err != nil {
+		return nil, err
+	}
+	h := &corev1.Service{ObjectMeta: meta}
+	if t.DisableChecks {
+		h.Spec = *v.Spec.DeepCopy()
+	} else {
+		h.Spec = spec(&v.Spec, &refused)
+	}
+	if err := refused.Err(); err != nil {
+		return nil, err
+	}
 	h.Spec.Selector = t.Selector(v.Spec.Selector, v.Namespace)
 	h.Spec.HealthCheckNodePort = 0
 	for i := range h.Spec.Ports {
 		h.Spec.Ports[i].NodePort = 0
 	}
-	return h
+	return h, nil
+}
+
+func spec(v *corev1.ServiceSpec, refused *translate.Refusals) corev1.ServiceSpec {
+	refuseSpec(v, refused)
+	s := corev1.ServiceSpec{ClusterIP: v.ClusterIP, ClusterIPs: clone(v.ClusterIPs), Type: v.Type,
+		SessionAffinity: v.SessionAffinity, PublishNotReadyAddresses: v.PublishNotReadyAddresses,
+		IPFamilies: clone(v.IPFamilies), IPFamilyPolicy: cp(v.IPFamilyPolicy), InternalTrafficPolicy: cp(v.InternalTrafficPolicy),
+		ExternalTrafficPolicy: v.ExternalTrafficPolicy, TrafficDistribution: cp(v.TrafficDistribution),
+		AllocateLoadBalancerNodePorts: cp(v.AllocateLoadBalancerNodePorts), LoadBalancerSourceRanges: clone(v.LoadBalancerSourceRanges)}
+	if c := v.SessionAffinityConfig; c != nil && c.ClientIP != nil {
+		s.SessionAffinityConfig = &corev1.SessionAffinityConfig{ClientIP: &corev1.ClientIPConfig{TimeoutSeconds: cp(c.ClientIP.TimeoutSeconds)}}
+	}
+	if v.Ports != nil {
+		s.Ports = make([]corev1.ServicePort, len(v.Ports))
+		for i, p := range v.Ports {
+			s.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, AppProtocol: cp(p.AppProtocol), Port: p.Port, TargetPort: p.TargetPort}
+		}
+	}
+	return s
+}
+
+func refuseSpec(v *corev1.ServiceSpec, refused *translate.Refusals) {
+	switch v.Type {
+	case "", corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer:
+	default:
+		refused.Add("spec.type", "type "+string(v.Type)+" would make the host resolve or proxy names the tenant does not own")
+	}
+	if len(v.ExternalIPs) > 0 {
+		refused.Add("spec.externalIPs", "the host's proxies would send traffic for these addresses to the tenant (CVE-2020-8554)")
+	}
+	if v.ExternalName != "" && v.Type != corev1.ServiceTypeExternalName {
+		refused.Add("spec.externalName", "ExternalName services are not synced")
+	}
+	if v.LoadBalancerIP != "" {
+		refused.Add("spec.loadBalancerIP", "the host's load balancer addresses are not the tenant's to choose")
+	}
+	if v.LoadBalancerClass != nil {
+		refused.Add("spec.loadBalancerClass", "the host's load balancer implementation is chosen by the platform")
+	}
+}
+
+func clone[T any](in []T) []T {
+	if in == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(in)), in...)
+}
+
+func cp[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // SyncToHost creates the host service with the virtual ClusterIP; when the host has
@@ -51,7 +136,10 @@ func ToHost(v *corev1.Service, t translate.Translator) *corev1.Service {
 // the host's IP.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	v := vObj.(*corev1.Service)
-	want := ToHost(v, sc.Translator)
+	want, err := ToHost(v, sc.Translator)
+	if err != nil {
+		return err
+	}
 	if hObj == nil {
 		return create(ctx, sc, v, want)
 	}
@@ -60,11 +148,14 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 		return recreateVirtual(ctx, sc, v, h)
 	}
 	keepHostAllocations(want, h)
-	if equality.Semantic.DeepEqual(want.Spec, h.Spec) && maps.Equal(want.Labels, h.Labels) && maps.Equal(want.Annotations, h.Annotations) {
+	updated := h.DeepCopy()
+	changed := translate.MergeMeta(&updated.ObjectMeta, want.ObjectMeta)
+	if !equality.Semantic.DeepEqual(want.Spec, h.Spec) {
+		updated.Spec, changed = want.Spec, true
+	}
+	if !changed {
 		return nil
 	}
-	updated := h.DeepCopy()
-	updated.Labels, updated.Annotations, updated.Spec = want.Labels, want.Annotations, want.Spec
 	return sc.UpdateHost(ctx, v, updated)
 }
 

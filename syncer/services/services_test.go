@@ -2,6 +2,7 @@ package services
 
 import (
 	"maps"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,7 +29,10 @@ func TestToHost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}, Spec: tt.spec}
-			h := ToHost(v, tr)
+			h, err := ToHost(v, tr)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if h.Name != "web-x-shop-x-team-a" || h.Spec.ClusterIP != tt.spec.ClusterIP {
 				t.Errorf("host %s ClusterIP %s", h.Name, h.Spec.ClusterIP)
 			}
@@ -42,6 +46,38 @@ func TestToHost(t *testing.T) {
 			}
 			if len(v.Spec.Ports) > 0 && v.Spec.Ports[0].NodePort != tt.spec.Ports[0].NodePort {
 				t.Error("the virtual service was modified")
+			}
+		})
+	}
+}
+
+func TestToHostRefuses(t *testing.T) {
+	tr := translate.Translator{VCluster: "team-a", HostNamespace: "tenant-team-a"}
+	tests := []struct {
+		name string
+		spec corev1.ServiceSpec
+		want string
+	}{
+		{name: "externalIPs", spec: corev1.ServiceSpec{ExternalIPs: []string{"1.2.3.4"}}, want: "spec.externalIPs is not allowed"},
+		{name: "ExternalName", spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "kubernetes.default"},
+			want: "spec.type is not allowed: type ExternalName"},
+		{name: "loadBalancerIP", spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, LoadBalancerIP: "1.2.3.4"},
+			want: "spec.loadBalancerIP is not allowed"},
+		{name: "loadBalancerClass", spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, LoadBalancerClass: new("internal")},
+			want: "spec.loadBalancerClass is not allowed"},
+		{name: "unknown type", spec: corev1.ServiceSpec{Type: "Mirror"}, want: "spec.type is not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ToHost(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "shop"}, Spec: tt.spec}, tr)
+			if err == nil || !translate.IsRefused(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a refusal containing %q", err, tt.want)
+			}
+			raw := tr
+			raw.DisableChecks = true
+			if h, err := ToHost(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "shop"}, Spec: tt.spec}, raw); err != nil ||
+				h.Spec.Type != tt.spec.Type {
+				t.Fatalf("DisableChecks: %v, %v", h, err)
 			}
 		})
 	}

@@ -21,7 +21,8 @@ import (
 // could not be synced.
 const ReasonSyncError = "SyncError"
 
-// Context is shared by every syncer of one virtual cluster.
+// Context is shared by every syncer of one virtual cluster. Its Translator's
+// DisableChecks (tests of host-side guards only) makes every kind copy raw.
 type Context struct {
 	translate.Translator
 	// Virtual reads from the virtual cluster's cache and writes to its API server.
@@ -105,6 +106,9 @@ const (
 	IndexPodNodeName   = "tenantry.pod.nodename"
 	// IndexIngressSecrets indexes ingresses by TLS secret; registered by the ingresses syncer.
 	IndexIngressSecrets = "tenantry.ingress.secrets"
+	// IndexHostPodIP indexes the host cache's pods (this vcluster's) by pod IP; registered
+	// by the endpoints syncer.
+	IndexHostPodIP = "tenantry.host.pod.ip"
 )
 
 // Referenced reports whether any virtual pod in vObj's namespace references it by name

@@ -13,37 +13,103 @@ import (
 var tr = Translator{VCluster: "team-a", HostNamespace: "tenant-team-a"}
 
 func TestObjectMeta(t *testing.T) {
+	origin := func(extra map[string]string) map[string]string {
+		out := map[string]string{AnnotationName: "nginx", AnnotationNamespace: "web", AnnotationUID: "u1", AnnotationKind: "Pod",
+			AnnotationManagedLabels: "", AnnotationManagedAnnotations: ""}
+		maps.Copy(out, extra)
+		return out
+	}
 	tests := []struct {
 		name            string
 		labels, annots  map[string]string
 		wantLabels      map[string]string
 		wantAnnotations map[string]string
+		wantErr         string
 	}{
-		{name: "no labels", wantLabels: map[string]string{LabelManagedBy: "team-a", LabelNamespace: "web"},
-			wantAnnotations: map[string]string{AnnotationName: "nginx", AnnotationNamespace: "web", AnnotationUID: "u1", AnnotationKind: "Pod"}},
-		{name: "labels copied, syncer labels win", labels: map[string]string{"app": "x", LabelManagedBy: "team-b"},
-			annots:          map[string]string{"a": "b", "kubectl.kubernetes.io/last-applied-configuration": "{}"},
-			wantLabels:      map[string]string{"app": "x", LabelManagedBy: "team-a", LabelNamespace: "web"},
-			wantAnnotations: map[string]string{"a": "b", AnnotationName: "nginx", AnnotationNamespace: "web", AnnotationUID: "u1", AnnotationKind: "Pod"}},
+		{name: "no labels", wantLabels: map[string]string{LabelManagedBy: "team-a", LabelNamespace: "web"}, wantAnnotations: origin(nil)},
+		{name: "labels copied, annotations allow-listed", labels: map[string]string{"app": "x", "app.kubernetes.io/name": "n"},
+			annots: map[string]string{"a": "b", "kubectl.kubernetes.io/last-applied-configuration": "{}", "prometheus.io/port": "9090",
+				"k8s.v1.cni.cncf.io/networks": "host", "sidecar.istio.io/inject": "true", "vcluster.tenantry.dev/object-uid": "forged",
+				"example.com/x": "y"},
+			wantLabels: map[string]string{"app": "x", "app.kubernetes.io/name": "n", LabelManagedBy: "team-a", LabelNamespace: "web"},
+			wantAnnotations: origin(map[string]string{"a": "b", "prometheus.io/port": "9090",
+				AnnotationManagedLabels: "app,app.kubernetes.io/name", AnnotationManagedAnnotations: "a,prometheus.io/port"})},
+		{name: "the syncer's own label is refused", labels: map[string]string{"app": "x", LabelManagedBy: "team-b"},
+			wantErr: `metadata.labels["vcluster.tenantry.dev/managed-by"] is not allowed: the tenantry.dev domain is reserved for the platform`},
+		{name: "the control-plane label is refused", labels: map[string]string{LabelControlPlane: "team-a"},
+			wantErr: `metadata.labels["vcluster.tenantry.dev/control-plane"] is not allowed`},
+		{name: "the bare reserved domain is refused", labels: map[string]string{"tenantry.dev/tenant": "team-b"},
+			wantErr: `metadata.labels["tenantry.dev/tenant"] is not allowed`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "nginx", Namespace: "web", UID: "u1", Labels: tt.labels, Annotations: tt.annots}}
-			m := tr.ObjectMeta(v, "Pod")
+			m, err := tr.ObjectMeta(v, "Pod")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !IsRefused(err) {
+					t.Fatalf("err = %v, want a refusal containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			if m.Name != "nginx-x-web-x-team-a" || m.Namespace != "tenant-team-a" {
 				t.Errorf("key %s/%s", m.Namespace, m.Name)
 			}
 			if !maps.Equal(m.Labels, tt.wantLabels) || !maps.Equal(m.Annotations, tt.wantAnnotations) {
 				t.Errorf("labels %v annotations %v", m.Labels, m.Annotations)
 			}
-			if tt.labels != nil && tt.labels[LabelManagedBy] != "team-b" {
-				t.Error("the virtual object's labels were modified")
-			}
 			key, ok := tr.Origin(&corev1.Pod{ObjectMeta: m})
 			if !ok || key.Name != "nginx" || key.Namespace != "web" {
 				t.Errorf("origin %v %v", key, ok)
 			}
 		})
+	}
+}
+
+// TestMergeMeta: an update changes only the keys the syncer owns; keys added on the host
+// (CNI, mesh, webhooks) stay, tenant keys the syncer copied before and the tenant removed go.
+func TestMergeMeta(t *testing.T) {
+	v := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "nginx", Namespace: "web", UID: "u1",
+		Labels: map[string]string{"app": "x", "tier": "fe"}, Annotations: map[string]string{"a": "1", "b": "2"}}}
+	first, err := tr.ObjectMeta(v, "Pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := *first.DeepCopy()
+	host.Annotations["k8s.v1.cni.cncf.io/network-status"] = "[]"
+	host.Labels["security.istio.io/tlsMode"] = "istio"
+	if MergeMeta(&host, first) {
+		t.Error("no change reported as a change")
+	}
+	v.Labels = map[string]string{"app": "y"}
+	v.Annotations = map[string]string{"a": "3"}
+	second, err := tr.ObjectMeta(v, "Pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !MergeMeta(&host, second) {
+		t.Fatal("a change not reported")
+	}
+	wantL := map[string]string{"app": "y", "security.istio.io/tlsMode": "istio", LabelManagedBy: "team-a", LabelNamespace: "web"}
+	if !maps.Equal(host.Labels, wantL) {
+		t.Errorf("labels %v, want %v", host.Labels, wantL)
+	}
+	if host.Annotations["a"] != "3" || host.Annotations["b"] != "" || host.Annotations["k8s.v1.cni.cncf.io/network-status"] != "[]" ||
+		host.Annotations[AnnotationManagedAnnotations] != "a" {
+		t.Errorf("annotations %v", host.Annotations)
+	}
+}
+
+func TestDisableChecksCopiesRaw(t *testing.T) {
+	raw := tr
+	raw.DisableChecks = true
+	v := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "nginx", Namespace: "web", Labels: map[string]string{LabelControlPlane: "x"},
+		Annotations: map[string]string{"nginx.ingress.kubernetes.io/server-snippet": "x"}}}
+	m, err := raw.ObjectMeta(v, "Pod")
+	if err != nil || m.Labels[LabelControlPlane] != "x" || m.Annotations["nginx.ingress.kubernetes.io/server-snippet"] != "x" {
+		t.Errorf("raw meta %v, %v", m, err)
 	}
 }
 
@@ -115,5 +181,28 @@ func TestHostNameValidAndStable(t *testing.T) {
 			t.Errorf("HostName(%q, %q) = %q is not stable or collides", tt.name, tt.ns, got)
 		}
 		seen[got] = true
+	}
+}
+
+// TestHostNameInjective: pairs whose plain forms would be equal get different host names.
+func TestHostNameInjective(t *testing.T) {
+	tests := []struct{ a, b [2]string }{
+		{a: [2]string{"db-x-prod", "dev"}, b: [2]string{"db", "prod-x-dev"}},
+		{a: [2]string{"a-x", "b"}, b: [2]string{"a", "x-b"}},
+		{a: [2]string{"a", "b-x-c"}, b: [2]string{"a-x-b", "c"}},
+	}
+	for _, tt := range tests {
+		ha, hb := HostName(tt.a[0], tt.a[1], "team-a"), HostName(tt.b[0], tt.b[1], "team-a")
+		if ha == hb {
+			t.Errorf("%v and %v both map to %q", tt.a, tt.b, ha)
+		}
+		for _, h := range []string{ha, hb} {
+			if errs := validation.IsDNS1123Label(h); len(errs) > 0 {
+				t.Errorf("%q: %v", h, errs)
+			}
+		}
+	}
+	if got := HostName("web", "shop", "team-a"); got != "web-x-shop-x-team-a" {
+		t.Errorf("an unambiguous name is hashed: %q", got)
 	}
 }

@@ -52,3 +52,8 @@ type Watcher interface {
 type Indexer interface {
 	Index(ctx context.Context, idx client.FieldIndexer) error
 }
+
+// HostIndexer registers field indexes on the host cache before controllers start.
+type HostIndexer interface {
+	IndexHost(ctx context.Context, idx client.FieldIndexer) error
+}

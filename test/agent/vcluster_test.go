@@ -109,7 +109,6 @@ func requireChartObjects(t *testing.T, cs kubernetes.Interface, ns string) {
 			_, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, n+"-config", metav1.GetOptions{})
 			return err
 		},
-		"Role":        func() error { _, err := cs.RbacV1().Roles(ns).Get(ctx, n, metav1.GetOptions{}); return err },
 		"RoleBinding": func() error { _, err := cs.RbacV1().RoleBindings(ns).Get(ctx, n, metav1.GetOptions{}); return err },
 	} {
 		if err := get(); err != nil {

@@ -43,6 +43,9 @@ func tenantFile(name, policies string) string {
 
 const blockNodePort = "  policies:\n  - template: K8sBlockNodePort\n"
 
+const isolationNoneGranted = "apiVersion: tenantry.dev/v1alpha1\nkind: TenantDefaults\nspec:\n" +
+	"  tenantExceptions: [{tenants: ['*'], allowIsolationNone: true}]\n"
+
 type env struct {
 	t     *testing.T
 	repo  *localrepo.Repo
@@ -57,6 +60,10 @@ func newEnv(t *testing.T) *env {
 	}
 	repo, err := localrepo.Init(filepath.Join(t.TempDir(), "repo"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The tenant files set network.isolation: None, which only the platform team may grant.
+	if err := repo.Write("defaults.yaml", []byte(isolationNoneGranted)); err != nil {
 		t.Fatal(err)
 	}
 	src, err := source.New(source.Options{URL: repo.URL(), Dir: t.TempDir()})

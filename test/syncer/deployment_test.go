@@ -286,23 +286,36 @@ func TestServiceIPTakenOnHost(t *testing.T) {
 	t.Logf("virtual ClusterIP %s was taken on the host; both now use %s", ip, hostIP)
 }
 
-// TestSelectorlessServiceEndpoints: the Endpoints of a selector-less service reach the host.
+// TestSelectorlessServiceEndpoints: the Endpoints of a selector-less service reach the
+// host when they point at the tenant's own pods (see attacks_test.go for other addresses).
 func TestSelectorlessServiceEndpoints(t *testing.T) {
 	ctx := context.Background()
 	tn := newTenant(t, "team-ep", v1alpha1.PodPolicy{})
 	tn.start(t)
 	ns := tn.virtual.NewNamespace(t)
+	if _, err := tn.v.CoreV1().Pods(ns).Create(ctx, simplePod("db"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var podIP string
+	cluster.Eventually(t, 30*time.Second, "the host pod to get an IP", func() (bool, error) {
+		p, err := tn.h.CoreV1().Pods(tn.hostNS).Get(ctx, tn.hostName("db", ns), metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		podIP = p.Status.PodIP
+		return podIP != "", nil
+	})
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "external"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 5432}}}}
 	if _, err := tn.v.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "external"}, Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // selector-less services are served by Endpoints
-		Addresses: []corev1.EndpointAddress{{IP: "192.168.1.10"}}, Ports: []corev1.EndpointPort{{Port: 5432}}}}}
+		Addresses: []corev1.EndpointAddress{{IP: podIP}}, Ports: []corev1.EndpointPort{{Port: 5432}}}}}
 	if _, err := tn.v.CoreV1().Endpoints(ns).Create(ctx, ep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cluster.Eventually(t, 30*time.Second, "the Endpoints on the host", func() (bool, error) {
 		h, err := tn.h.CoreV1().Endpoints(tn.hostNS).Get(ctx, tn.hostName("external", ns), metav1.GetOptions{})
-		return err == nil && len(h.Subsets) == 1 && h.Subsets[0].Addresses[0].IP == "192.168.1.10", err
+		return err == nil && len(h.Subsets) == 1 && h.Subsets[0].Addresses[0].IP == podIP, err
 	})
 }

@@ -23,7 +23,7 @@ import (
 func TestOptionalKinds(t *testing.T) {
 	ctx := context.Background()
 	tn := newTenant(t, "team-opt", v1alpha1.PodPolicy{})
-	tn.cfg.Sync = v1alpha1.Sync{Ingresses: true, NetworkPolicies: true, HostStorageClasses: true,
+	tn.cfg.Sync = v1alpha1.Sync{Ingresses: true, IngressHosts: []string{"web.example.com"}, NetworkPolicies: true, HostStorageClasses: true,
 		Nodes: v1alpha1.SyncNodes{Enabled: true, NodeSelector: map[string]string{"pool": "team-opt"}}}
 	grantClusterRead(t, "syncer-team-opt")
 	createHostObjects(t, tn)

@@ -36,3 +36,33 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "tenantry.hasHook" -}}
 {{- if or .Values.hook.existingSecret .Values.hook.secret }}true{{ end -}}
 {{- end -}}
+
+{{/* The fixed ClusterRoles' names (files/clusterroles/<name>.yaml), as a JSON list. */}}
+{{- define "tenantry.fixedClusterRoles" -}}
+{{- $names := list -}}
+{{- range $path, $_ := .Files.Glob "files/clusterroles/*.yaml" -}}
+{{- $names = append $names (base $path | trimSuffix ".yaml") -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/* The fixed ClusterRoles the agent may bind cluster-wide: the read-only ones. */}}
+{{- define "tenantry.clusterWideRoles" -}}
+{{- toJson (list "tenantry-vcluster-nodes" "tenantry-vcluster-storageclasses") -}}
+{{- end -}}
+
+{{/* The agent's user name, as the API server sees it. */}}
+{{- define "tenantry.agentUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "tenantry.fullname" .) -}}
+{{- end -}}
+
+{{/* Namespaces the agent may never change: default, kube-*, its own, and the values'. */}}
+{{- define "tenantry.protectedNamespaces" -}}
+{{- toJson (concat (list "default" .Release.Namespace) (.Values.protectedNamespaces | default list)) -}}
+{{- end -}}
+
+{{/* The host guards' ValidatingAdmissionPolicies and bindings (policy/guards.Names(); a
+charts test keeps this list equal to it). */}}
+{{- define "tenantry.guardNames" -}}
+{{- toJson (list "tenantry-guard-endpoints" "tenantry-guard-endpointslices" "tenantry-guard-ingresses" "tenantry-guard-labels" "tenantry-guard-networkpolicies" "tenantry-guard-ownership" "tenantry-guard-pods" "tenantry-guard-pvcs" "tenantry-guard-secrets" "tenantry-guard-services") -}}
+{{- end -}}

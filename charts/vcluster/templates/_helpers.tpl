@@ -37,3 +37,9 @@ app.kubernetes.io/version: {{ .Values.kubernetesVersion | quote }}
 {{- define "vcluster.clusterAccess" -}}
 {{- if or (dig "nodes" "enabled" false .Values.sync) (dig "hostStorageClasses" false .Values.sync) }}true{{ end -}}
 {{- end -}}
+
+{{/* The control-plane pod's reserved label, which the syncer never copies to a host pod;
+the Service selects on it alone. */}}
+{{- define "vcluster.controlPlaneLabel" -}}
+vcluster.tenantry.dev/control-plane: {{ include "vcluster.name" . }}
+{{- end -}}
