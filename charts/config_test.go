@@ -1,12 +1,15 @@
 package charts_test
 
 import (
+	"io/fs"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/charts"
 	"github.com/tenantry/tenantry/controlplane"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
@@ -39,5 +42,33 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 	wantY, _ := yaml.Marshal(want)
 	if string(gotY) != string(wantY) {
 		t.Fatalf("config:\n%s\nwant:\n%s", gotY, wantY)
+	}
+}
+
+// TestControlPlaneResourcesAreTheAPIs: the chart's default resources (for `helm install`
+// of charts/vcluster alone) are v1alpha1.ControlPlaneResources, which the agent renders and
+// the loader checks tenants against: one figure.
+func TestControlPlaneResourcesAreTheAPIs(t *testing.T) {
+	data, err := fs.ReadFile(charts.FS(), "vcluster/values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Resources corev1.ResourceRequirements `json:"resources"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		t.Fatal(err)
+	}
+	want := v1alpha1.ControlPlaneResources
+	for _, pair := range [][2]corev1.ResourceList{{values.Resources.Requests, want.Requests}, {values.Resources.Limits, want.Limits}} {
+		got, exp := pair[0], pair[1]
+		if len(got) != len(exp) {
+			t.Fatalf("charts/vcluster/values.yaml resources %v, want v1alpha1.ControlPlaneResources %v", values.Resources, want)
+		}
+		for name, q := range exp {
+			if g := got[name]; g.Cmp(q) != 0 {
+				t.Fatalf("charts/vcluster/values.yaml %s = %s, want %s (v1alpha1.ControlPlaneResources)", name, g.String(), q.String())
+			}
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -56,8 +55,12 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonInvalid, err, res)
 	}
 	if !gitChanged && upToDate(old, objs) {
-		// Git did not change this Ready tenant: only the revision is recorded. Live
-		// changes are the drift check's business, on its own interval.
+		// Git did not change this Ready tenant: its health is re-read (no writes) and the
+		// revision recorded. Live changes are the drift check's business, on its own interval.
+		if err := a.stillHealthy(ctx, objs); err != nil {
+			markControlPlaneNotReady(st)
+			return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonHealthFailed, err, res)
+		}
 		st.LastAppliedRevision = rev
 		setReady(st, true, v1alpha1.ReasonSucceeded, "Applied revision: "+rev)
 		a.remember(t, objs, st.ContentRevision)
@@ -71,6 +74,12 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	if res.Changes, err = a.converge(ctx, live, t, objs, gitChanged || len(old.Inventory) == 0 || resumed(old), st); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonApplyFailed, err, res)
 	}
+	// Ready is earned on every pass: the whole set is awaited, changed by this pass or not.
+	if err := a.waitHealthy(ctx, objs); err != nil {
+		st.Inventory = mergeInventory(inventoryOf(objs), old.Inventory)
+		markControlPlaneNotReady(st)
+		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonHealthFailed, err, res)
+	}
 	inv := inventoryOf(objs)
 	pruned, kept, err := a.pruneStale(ctx, t, rev, old.Inventory, inv, prune)
 	res.Changes = append(res.Changes, pruned...)
@@ -80,6 +89,9 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	st.Inventory = append(inv, kept...)
 	if st.ControlPlane, err = a.controlPlaneOf(ctx, t, st.ControlPlane); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonHealthFailed, err, res)
+	}
+	if a.opts.VirtualClusters && (st.ControlPlane == nil || !st.ControlPlane.Ready) {
+		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonHealthFailed, fmt.Errorf("%w%s", errControlPlaneNotReady, a.blockers(ctx, objs)), res)
 	}
 	st.LastAppliedRevision = rev
 	setReady(st, true, v1alpha1.ReasonSucceeded, "Applied revision: "+rev)
@@ -211,33 +223,7 @@ func (a *Agent) apply(ctx context.Context, objs []*unstructured.Unstructured) ([
 	if err != nil {
 		return changes, fmt.Errorf("applying: %w", err)
 	}
-	var changed object.ObjMetadataSet
-	for _, e := range cs.Entries {
-		if e.Action == ssa.CreatedAction || e.Action == ssa.ConfiguredAction {
-			changed = append(changed, e.ObjMetadata)
-		}
-	}
-	if len(changed) == 0 {
-		return changes, nil
-	}
-	wait := ssa.WaitOptions{Interval: 200 * time.Millisecond, Timeout: a.opts.HealthTimeout}
-	if err := a.rm.WaitForSetWithContext(ctx, changed, wait); err != nil {
-		return changes, fmt.Errorf("health check: %w", err)
-	}
-	if err := a.waitEnforced(ctx, changedObjects(objs, changed)); err != nil {
-		return changes, fmt.Errorf("health check: %w", err)
-	}
 	return changes, nil
-}
-
-func changedObjects(objs []*unstructured.Unstructured, changed object.ObjMetadataSet) []*unstructured.Unstructured {
-	var out []*unstructured.Unstructured
-	for _, o := range objs {
-		if changed.Contains(object.UnstructuredToObjMetadata(o)) {
-			out = append(out, o)
-		}
-	}
-	return out
 }
 
 // pruneStale deletes what left the inventory, but only objects carrying this tenant's

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -76,6 +77,17 @@ func (d *DefaultsSpec) Adopts(tenant, ns string) bool {
 		}
 	}
 	return false
+}
+
+// ControlPlaneResources are the requests and limits of a tenant's virtual control plane
+// container. The chart sets every resource a quota can make mandatory explicitly, so a
+// tenant's LimitRange defaults never apply to it; the loader refuses a tenant whose quota or
+// limits cannot hold it. Ephemeral storage covers the data directory when persistence is 0.
+var ControlPlaneResources = corev1.ResourceRequirements{
+	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("512Mi"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("256Mi")},
+	Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("8Gi")},
 }
 
 // SupportedKubernetesVersions maps each supported minor version ("1.37") of the virtual

@@ -115,7 +115,7 @@ func newNodeBench(ctx context.Context, c *cluster.Cluster, dir string) (*nodeBen
 	}
 	b.agent, err = reconciler.New(c.Config, reconciler.Options{
 		Instance: "bench-node", VirtualClusters: true, HealthTimeout: nodeWait,
-		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever, ServiceCIDR: "10.96.0.0/16"},
+		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever},
 	})
 	if err != nil {
 		return nil, err

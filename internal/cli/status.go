@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/yaml"
 
@@ -44,7 +45,42 @@ type tenantStatus struct {
 	// Endpoint is how the tenant's API server is exposed (spec.expose); "-" when unset.
 	Endpoint string `json:"endpoint"`
 	Paused   bool   `json:"paused"`
-	Message  string `json:"message,omitempty"`
+	// ControlPlane is what the tenant's virtual control plane takes of its quota.
+	ControlPlane controlPlaneCost `json:"controlPlane"`
+	Message      string           `json:"message,omitempty"`
+}
+
+// controlPlaneCost is what a tenant pays for its virtual control plane, out of its own
+// quota: the container's requests and limits and the data volume (none while paused).
+type controlPlaneCost struct {
+	Requests corev1.ResourceList `json:"requests,omitempty"`
+	Limits   corev1.ResourceList `json:"limits,omitempty"`
+	Storage  string              `json:"storage,omitempty"`
+	Ready    bool                `json:"ready"`
+}
+
+func costOf(t *v1alpha1.Tenant) controlPlaneCost {
+	cost := controlPlaneCost{Ready: t.Status.ControlPlane != nil && t.Status.ControlPlane.Ready}
+	if t.Spec.Paused {
+		return cost
+	}
+	cost.Requests, cost.Limits = v1alpha1.ControlPlaneResources.Requests, v1alpha1.ControlPlaneResources.Limits
+	if s := t.Spec.Persistence.Size; s != nil && !s.IsZero() {
+		cost.Storage = s.String()
+	}
+	return cost
+}
+
+// String is the table form: "cpu 200m, memory 512Mi, 5Gi volume".
+func (c controlPlaneCost) String() string {
+	if len(c.Requests) == 0 {
+		return "none (paused)"
+	}
+	s := fmt.Sprintf("cpu %s, memory %s", c.Requests.Cpu(), c.Requests.Memory())
+	if c.Storage != "" {
+		s += ", " + c.Storage + " volume"
+	}
+	return s
 }
 
 func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) error {
@@ -71,7 +107,8 @@ func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) er
 
 func statusRow(t *v1alpha1.Tenant) tenantStatus {
 	row := tenantStatus{Name: t.Name, Ready: "Unknown", Revision: t.Status.LastAppliedRevision,
-		ContentRevision: t.Status.ContentRevision, Drift: t.Status.LastDrift, Endpoint: endpoint(t.Spec.Expose), Paused: t.Spec.Paused}
+		ContentRevision: t.Status.ContentRevision, Drift: t.Status.LastDrift, Endpoint: endpoint(t.Spec.Expose), Paused: t.Spec.Paused,
+		ControlPlane: costOf(t)}
 	if c := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady); c != nil {
 		row.Ready, row.Reason, row.Message = string(c.Status), c.Reason, c.Message
 	}
@@ -108,13 +145,13 @@ func writeStatus(out io.Writer, rows []tenantStatus, output string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tREADY\tREVISION\tDRIFT\tENDPOINT\tPAUSED\tMESSAGE")
+	fmt.Fprintln(tw, "NAME\tREADY\tREVISION\tDRIFT\tENDPOINT\tPAUSED\tCONTROL PLANE\tMESSAGE")
 	for _, r := range rows {
 		drift := "-"
 		if r.Drift != nil && r.Drift.Summary != "" {
 			drift = r.Drift.Summary
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%t\t%s\n", r.Name, r.Ready, dash(shortRevision(r.Revision)), drift, r.Endpoint, r.Paused, dash(firstLine(r.Message)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\n", r.Name, r.Ready, dash(shortRevision(r.Revision)), drift, r.Endpoint, r.Paused, r.ControlPlane, dash(firstLine(r.Message)))
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -26,10 +27,11 @@ func TestStatusRows(t *testing.T) {
 			name: "ready, ingress",
 			tenant: tenant("a", func(tn *v1alpha1.Tenant) {
 				tn.Spec.Expose = v1alpha1.Expose{Type: "Ingress", Host: "a.example.com"}
+				tn.Spec.Persistence.Size = new(resource.MustParse("5Gi"))
 				tn.Status.LastAppliedRevision = rev
 				tn.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, Message: "Applied revision: " + rev}}
 			}),
-			want: "a True main@sha1:0123456789ab - Ingress a.example.com false Applied revision: " + rev,
+			want: "a True main@sha1:0123456789ab - Ingress a.example.com false cpu 200m, memory 512Mi, 5Gi volume Applied revision: " + rev,
 		},
 		{
 			name: "drift, multi-line failure",
@@ -38,12 +40,12 @@ func TestStatusRows(t *testing.T) {
 				tn.Status.LastDrift = &v1alpha1.DriftRecord{Summary: "1 object(s) corrected"}
 				tn.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Message: "line one\nline two\nline three"}}
 			}),
-			want: "b False - 1 object(s) corrected NodePort false line one (+2 more line(s))",
+			want: "b False - 1 object(s) corrected NodePort false cpu 200m, memory 512Mi line one (+2 more line(s))",
 		},
 		{
 			name:   "no status, no expose",
 			tenant: tenant("c", func(tn *v1alpha1.Tenant) { tn.Spec.Paused = true }),
-			want:   "c Unknown - - - true -",
+			want:   "c Unknown - - - true none (paused) -",
 		},
 	}
 	for _, tt := range tests {
@@ -53,7 +55,7 @@ func TestStatusRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME READY REVISION DRIFT ENDPOINT PAUSED MESSAGE" {
+			if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME READY REVISION DRIFT ENDPOINT PAUSED CONTROL PLANE MESSAGE" {
 				t.Fatalf("table:\n%s", out.String())
 			}
 			if got := strings.Join(strings.Fields(lines[1]), " "); got != tt.want {

@@ -18,6 +18,7 @@ func (p *parsedTenant) finish(d *v1alpha1.TenantDefaults) {
 		addRequiredPolicies(s, d.Spec.RequiredPolicies)
 	}
 	applyBuiltinDefaults(s)
+	checkControlPlaneFits(p.c, s)
 	if typeInFile == "" {
 		checkIngressHost(p.c, s, "spec")
 	}

@@ -76,7 +76,11 @@ func VClusterValues(t *v1alpha1.Tenant, o VClusterOptions) (map[string]any, erro
 		"expose": map[string]any{"type": or(t.Spec.Expose.Type, "ClusterIP"), "host": t.Spec.Expose.Host,
 			"ingressClassName": t.Spec.Expose.IngressClassName},
 	}
-	for key, field := range map[string]any{"owners": t.Spec.Owners, "pods": t.Spec.Pods, "sync": t.Spec.Sync, "resources": o.Resources} {
+	resources := &v1alpha1.ControlPlaneResources // explicit, so LimitRange defaults never apply
+	if o.Resources != nil {
+		resources = o.Resources
+	}
+	for key, field := range map[string]any{"owners": t.Spec.Owners, "pods": t.Spec.Pods, "sync": t.Spec.Sync, "resources": resources} {
 		m, err := jsonValue(field)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %s: %w", t.Name, key, err)

@@ -12,7 +12,6 @@ import (
 	"github.com/tenantry/tenantry/charts"
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/reconciler"
-	"github.com/tenantry/tenantry/reconciler/render"
 )
 
 // TestAgentChartRBACIsEnough runs the agent as the ServiceAccount of charts/tenantry, bound
@@ -34,7 +33,7 @@ func TestAgentChartRBACIsEnough(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.agent = e.newAgentFor(cfg, reconciler.Options{Instance: "rbac-" + agentNS, VirtualClusters: true, HealthTimeout: time.Minute,
-		Notifier: notify.Nop{}, VCluster: render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"}})
+		Notifier: notify.Nop{}})
 
 	const name, ns = "rbac", "tenant-rbac"
 	startKubelet(t, e.cs, ns)

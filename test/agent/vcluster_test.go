@@ -27,8 +27,7 @@ import (
 // plane (the StatefulSet controller of kube-controller-manager creates its pod; the test
 // plays the kubelet), then upgrades it, refuses a downgrade, pauses and resumes it.
 func TestVirtualClusterLifecycle(t *testing.T) {
-	e := newEnv(t, reconciler.Options{VirtualClusters: true, HealthTimeout: time.Minute,
-		VCluster: render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"}})
+	e := newEnv(t, reconciler.Options{VirtualClusters: true, HealthTimeout: time.Minute})
 	const name, ns = "vc-life", "tenant-vc-life"
 	startKubelet(t, e.cs, ns)
 

@@ -44,7 +44,7 @@ func newGitAgent(t *testing.T, instance string) *gitAgent {
 	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	g.agent, err = reconciler.New(host.Config, reconciler.Options{
 		Instance: instance, VirtualClusters: true, HealthTimeout: 3 * time.Minute,
-		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever, ServiceCIDR: "10.96.0.0/16"},
+		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,6 @@ func startAgent(t *testing.T, name, body string) *agentRun {
 	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	a, err := reconciler.New(host.Config, reconciler.Options{
 		Instance: "e2e-" + name, VirtualClusters: true, HealthTimeout: 2 * time.Minute,
-		VCluster: render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"},
 	})
 	if err != nil {
 		t.Fatal(err)

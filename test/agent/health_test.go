@@ -1,0 +1,174 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
+)
+
+// smallTenantYAML is the held-out scenario of issue 16: a tenant whose LimitRange gives
+// containers a default CPU limit of 100m, below what the control plane requests.
+const smallTenantYAML = `apiVersion: tenantry.dev/v1alpha1
+kind: Tenant
+metadata:
+  name: small
+spec:
+  owners:
+  - {kind: User, name: small-owner}
+  quota: {pods: "10", cpu: "4", memory: 8Gi}
+  limits:
+    default: {cpu: 100m, memory: 256Mi}
+    defaultRequest: {cpu: 50m, memory: 64Mi}
+`
+
+// TestReadyIsEarnedOnEveryPass: a tenant whose control plane is not running is not Ready,
+// on the pass that applied it and on every unchanged pass after; it turns Ready without a
+// new commit once its pod runs, and not Ready again when the pod is lost and the host
+// refuses a new one, with the host's reason. The agent runs as shipped: the service CIDR
+// is discovered, not set.
+func TestReadyIsEarnedOnEveryPass(t *testing.T) {
+	e := newEnv(t, reconciler.Options{VirtualClusters: true, HealthTimeout: 3 * time.Second})
+	const name, ns = "small", "tenant-small"
+	e.write(name, smallTenantYAML)
+	e.commitAndSync("a small tenant")
+	requireServiceCIDR(t, ns, "10.96.0.0/16")
+	requireControlPlaneResources(t, ns)
+	for pass := range 3 {
+		requireNotReady(t, e, name, pass, "health check")
+		e.sync()
+	}
+	requireNotReady(t, e, name, 3, "health check")
+
+	stop := startStoppableKubelet(t, ns)
+	e.sync()
+	e.requireReady(name)
+	if cp := e.tenant(name).Status.ControlPlane; cp == nil || !cp.Ready {
+		t.Fatalf("Ready with status.controlPlane %+v", cp)
+	}
+
+	stop()
+	squeeze := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "squeeze"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}}}
+	if _, err := e.cs.CoreV1().ResourceQuotas(ns).Create(ctx, squeeze, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	zero := int64(0)
+	if err := e.cs.CoreV1().Pods(ns).Delete(ctx, "vc-small-0", metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the StatefulSet controller reports FailedCreate", func() (bool, error) {
+		evs, err := e.cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=FailedCreate"})
+		return err == nil && len(evs.Items) > 0, err
+	})
+	e.sync()
+	requireNotReady(t, e, name, 4, "FailedCreate")
+	if _, msg := e.ready(name); !strings.Contains(msg, "exceeded quota: squeeze") {
+		t.Fatalf("the not-Ready message does not carry the host's refusal: %q", msg)
+	}
+}
+
+func requireNotReady(t *testing.T, e *env, name string, pass int, want string) {
+	t.Helper()
+	ok, msg := e.ready(name)
+	if ok || !strings.HasPrefix(msg, v1alpha1.ReasonHealthFailed+":") || !strings.Contains(msg, want) {
+		t.Fatalf("pass %d: ready %v, %q; want not Ready (%s) mentioning %q", pass, ok, msg, v1alpha1.ReasonHealthFailed, want)
+	}
+	if cp := e.tenant(name).Status.ControlPlane; cp != nil && cp.Ready {
+		t.Fatalf("pass %d: not Ready but status.controlPlane.ready is true", pass)
+	}
+}
+
+// requireServiceCIDR checks the virtual API server is configured with the host's service
+// CIDR, which the agent discovered (the test bed's, not the flag's old default /12).
+func requireServiceCIDR(t *testing.T, ns, want string) {
+	t.Helper()
+	cm, err := host.Clientset(t).CoreV1().ConfigMaps(ns).Get(ctx, "vc-small-config", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg controlplane.Config
+	if err := yaml.Unmarshal([]byte(cm.Data["vcluster.yaml"]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ServiceCIDR != want {
+		t.Fatalf("the virtual cluster's serviceCIDR is %q, want the host's %q", cfg.ServiceCIDR, want)
+	}
+}
+
+// requireControlPlaneResources checks the control plane pod was admitted with its own
+// explicit requests and limits, not the tenant LimitRange's 100m default.
+func requireControlPlaneResources(t *testing.T, ns string) {
+	t.Helper()
+	eventually(t, "the control plane pod is created", func() (bool, error) {
+		p, err := host.Clientset(t).CoreV1().Pods(ns).Get(ctx, "vc-small-0", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		got := p.Spec.Containers[0].Resources
+		want := v1alpha1.ControlPlaneResources
+		return got.Limits.Cpu().Equal(*want.Limits.Cpu()) && got.Requests.Cpu().Equal(*want.Requests.Cpu()), nil
+	})
+}
+
+// startStoppableKubelet plays the kubelet for ns until stop is called.
+func startStoppableKubelet(t *testing.T, ns string) (stop func()) {
+	t.Helper()
+	cs := host.Clientset(t)
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-" + ns}}
+	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for kctx.Err() == nil {
+			if err := kubeletPass(kctx, cs, ns, node.Name); err != nil && kctx.Err() == nil {
+				t.Logf("kubelet: %v", err)
+			}
+			select {
+			case <-kctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+	stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
+	t.Cleanup(func() {
+		stop()
+		_ = cs.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{})
+	})
+	return stop
+}
+
+// TestServiceCIDRMismatchStopsTheAgent: a --service-cidr that is not the host's would have
+// every tenant Service refused by the host; the agent says so before applying anything.
+func TestServiceCIDRMismatchStopsTheAgent(t *testing.T) {
+	e := newEnv(t, reconciler.Options{VirtualClusters: true, VCluster: render.VClusterOptions{ServiceCIDR: "10.96.0.0/12"}})
+	e.write("mismatch", tenantYAML("mismatch", "10"))
+	if _, err := e.repo.Commit("a tenant"); err != nil {
+		t.Fatal(err)
+	}
+	art, _, err := e.src.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.agent.Sync(ctx, art.Path, art.Revision)
+	if !errors.Is(err, reconciler.ErrServiceCIDRMismatch) || !strings.Contains(err.Error(), "host 10.96.0.0/16") {
+		t.Fatalf("Sync with --service-cidr 10.96.0.0/12 on a 10.96.0.0/16 host: %v, want %v naming both", err, reconciler.ErrServiceCIDRMismatch)
+	}
+	if _, err := e.cs.CoreV1().Namespaces().Get(ctx, "tenant-mismatch", metav1.GetOptions{}); err == nil {
+		t.Fatal("the tenant's namespace was created although the agent refused to start")
+	}
+}
