@@ -47,7 +47,7 @@ func controlPlaneQuota(s *v1alpha1.TenantSpec) map[corev1.ResourceName]resource.
 		"limits.cpu": cp.Limits[corev1.ResourceCPU], "limits.memory": cp.Limits[corev1.ResourceMemory],
 		"requests.ephemeral-storage": cp.Requests[corev1.ResourceEphemeralStorage],
 		"limits.ephemeral-storage":   cp.Limits[corev1.ResourceEphemeralStorage],
-		corev1.ResourcePods: one, corev1.ResourceServices: one,
+		corev1.ResourcePods:          one, corev1.ResourceServices: one,
 	}
 	if size := s.Persistence.Size; size != nil && !size.IsZero() {
 		need[corev1.ResourceRequestsStorage] = *size
@@ -57,4 +57,3 @@ func controlPlaneQuota(s *v1alpha1.TenantSpec) map[corev1.ResourceName]resource.
 }
 
 func quantityString(q resource.Quantity) string { return q.String() }
-
