@@ -90,7 +90,11 @@ func (a *Agent) correctDrift(ctx context.Context, live *unstructured.Unstructure
 	}
 	r.Corrected = !a.opts.DetectOnly && d.tenant.Spec.Drift.Mode != v1alpha1.DriftDetectOnly
 	if r.Corrected {
-		if _, err := a.apply(ctx, d.objects); err != nil {
+		// A namespace that is no longer the tenant's (deleted and recreated by someone
+		// else, or its labels taken back) is never re-adopted by a correction.
+		if _, err := a.claimNamespace(ctx, d.tenant, nil); err != nil {
+			r.Corrected, r.Err = false, fmt.Errorf("not correcting drift: %w", err)
+		} else if _, err := a.apply(ctx, d.objects); err != nil {
 			r.Corrected, r.Err = false, fmt.Errorf("correcting drift: %w", err)
 		}
 	}

@@ -80,14 +80,13 @@ func (d *DefaultsSpec) Adopts(tenant, ns string) bool {
 }
 
 // ControlPlaneResources are the requests and limits of a tenant's virtual control plane
-// container. The chart sets every resource a quota can make mandatory explicitly, so a
-// tenant's LimitRange defaults never apply to it; the loader refuses a tenant whose quota or
-// limits cannot hold it. Ephemeral storage covers the data directory when persistence is 0.
+// container. The chart sets CPU and memory explicitly, so a tenant's LimitRange defaults
+// for them never apply; the loader refuses a tenant whose quota or limits cannot hold it.
+// Ephemeral storage is left unset: nodes with little of it (or none reported) would
+// otherwise never schedule a control plane; a quota on it needs a LimitRange default.
 var ControlPlaneResources = corev1.ResourceRequirements{
-	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("512Mi"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("256Mi")},
-	Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("8Gi")},
+	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 }
 
 // SupportedKubernetesVersions maps each supported minor version ("1.37") of the virtual

@@ -68,7 +68,6 @@ func newDevCommand() *cobra.Command {
 		o.VirtualClusters, o.VCluster = vc.enabled, vc.options()
 		if o.Node {
 			o.VirtualClusters = vc.enabled || !cmd.Flags().Changed("virtual-clusters")
-			o.VCluster.PullPolicy = corev1.PullNever // the node has the images `make images` built, imported at start
 		}
 	}
 	return cmd
@@ -77,14 +76,38 @@ func newDevCommand() *cobra.Command {
 // RunDev runs the local development environment until ctx ends (or, with Once, until
 // every tenant is Ready).
 func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
+	env, err := StartDev(ctx, out, o)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	return env.Run(ctx)
+}
+
+// DevEnv is a running `tenantry dev`: the local host control plane (and node), the tenants
+// dir served as a Git repo, and the agent, not yet reconciling.
+type DevEnv struct {
+	Cluster *cluster.Cluster
+	Agent   *reconciler.Agent
+	out     io.Writer
+	src     *source.Source
+	o       DevOptions
+}
+
+// StartDev starts what `tenantry dev` runs, as the command does; Run reconciles, Close stops it.
+func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, err error) {
+	if o.Node {
+		o.VCluster.PullPolicy = corev1.PullNever // the node has the images `make images` built, imported at start
+	}
 	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: o.Gatekeeper, Node: o.Node})
 	if err != nil {
-		return fmt.Errorf("starting the local host control plane: %w", err)
+		return nil, fmt.Errorf("starting the local host control plane: %w", err)
 	}
+	env = &DevEnv{Cluster: c, out: out, o: o}
 	defer func() {
-		c.Cleanup()
-		if err := c.NodeCleanupError(); err != nil {
-			fmt.Fprintf(out, "the node left something behind: %v\n", err)
+		if err != nil {
+			env.Close()
+			env = nil
 		}
 	}()
 	fmt.Fprintf(out, "host control plane %s ready in %s\n  export KUBECONFIG=%s\n  kubectl get tenants\n",
@@ -94,27 +117,38 @@ func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
 	}
 	repo, err := serveDir(o.Tenants, filepath.Join(c.Dir, "tenants-repo"))
 	if err != nil {
-		return err
+		return env, err
 	}
 	fmt.Fprintf(out, "serving %s as %s (edit and commit there to see the agent react)\n", o.Tenants, repo.URL())
 	lib, err := policy.Library()
 	if err != nil {
-		return err
+		return env, err
 	}
-	agent, err := reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib,
-		VirtualClusters: o.VirtualClusters, VCluster: o.VCluster})
-	if err != nil {
-		return err
+	if env.Agent, err = reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib,
+		VirtualClusters: o.VirtualClusters, VCluster: o.VCluster}); err != nil {
+		return env, err
 	}
-	defer agent.Close()
-	if err := agent.InstallCRDs(ctx); err != nil {
-		return err
+	if err := env.Agent.InstallCRDs(ctx); err != nil {
+		return env, err
 	}
-	src, err := source.New(source.Options{URL: repo.URL(), Dir: filepath.Join(c.Dir, "checkouts")})
-	if err != nil {
-		return err
+	env.src, err = source.New(source.Options{URL: repo.URL(), Dir: filepath.Join(c.Dir, "checkouts")})
+	return env, err
+}
+
+// Run reconciles the served tenants until ctx ends (or, with Once, until every tenant is Ready).
+func (e *DevEnv) Run(ctx context.Context) error {
+	return runDevAgent(ctx, e.out, e.Agent, e.src, e.o)
+}
+
+// Close stops the agent and the control plane, and says what the node's clean-up left behind.
+func (e *DevEnv) Close() {
+	if e.Agent != nil {
+		e.Agent.Close()
 	}
-	return runDevAgent(ctx, out, agent, src, o)
+	e.Cluster.Cleanup()
+	if err := e.Cluster.NodeCleanupError(); err != nil {
+		fmt.Fprintf(e.out, "the node left something behind: %v\n", err)
+	}
 }
 
 func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, src *source.Source, o DevOptions) error {

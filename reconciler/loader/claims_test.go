@@ -101,7 +101,7 @@ func TestTenantFileClaims(t *testing.T) {
 		{name: "requests.memory above a memory cap", defaults: []string{"  maxQuota: {memory: 64Gi}"}, spec: []string{"  quota:", "    requests.memory: 1Ti"},
 			want: []string{`tenants/team-a.yaml:7: spec.quota.requests.memory: 1Ti exceeds the platform maximum 64Gi (maxQuota memory)`}},
 		{name: "ephemeral-storage above a requests cap", defaults: []string{"  maxQuota: {requests.ephemeral-storage: 10Gi}"},
-			spec: []string{"  quota: {ephemeral-storage: 11Gi}"},
+			spec: []string{"  quota: {ephemeral-storage: 11Gi}", "  limits: {default: {ephemeral-storage: 1Gi}}"},
 			want: []string{`tenants/team-a.yaml:6: spec.quota.ephemeral-storage: 11Gi exceeds the platform maximum 10Gi (maxQuota requests.ephemeral-storage)`}},
 		{name: "the lower of two spellings caps", defaults: []string{"  maxQuota: {cpu: '8', requests.cpu: '16'}"}, spec: []string{"  quota: {requests.cpu: '10'}"},
 			want: []string{`tenants/team-a.yaml:6: spec.quota.requests.cpu: 10 exceeds the platform maximum 8 (maxQuota cpu)`}},

@@ -1,6 +1,8 @@
 package loader
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -20,11 +22,12 @@ func checkControlPlaneFits(c *collector, s *v1alpha1.TenantSpec) {
 				have.String(), canonicalResource(name), want.String())
 		}
 	}
+	checkUnsetResources(c, s)
 	if s.Limits == nil {
 		return
 	}
 	cp := v1alpha1.ControlPlaneResources
-	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		if max, ok := s.Limits.Max[name]; ok && max.Cmp(cp.Limits[name]) < 0 {
 			c.field(child("spec.limits.max", string(name)), "%s is below the virtual control plane's %s limit %s",
 				max.String(), name, quantityString(cp.Limits[name]))
@@ -45,9 +48,7 @@ func controlPlaneQuota(s *v1alpha1.TenantSpec) map[corev1.ResourceName]resource.
 	need := map[corev1.ResourceName]resource.Quantity{
 		"requests.cpu": cp.Requests[corev1.ResourceCPU], "requests.memory": cp.Requests[corev1.ResourceMemory],
 		"limits.cpu": cp.Limits[corev1.ResourceCPU], "limits.memory": cp.Limits[corev1.ResourceMemory],
-		"requests.ephemeral-storage": cp.Requests[corev1.ResourceEphemeralStorage],
-		"limits.ephemeral-storage":   cp.Limits[corev1.ResourceEphemeralStorage],
-		corev1.ResourcePods:          one, corev1.ResourceServices: one,
+		corev1.ResourcePods: one, corev1.ResourceServices: one,
 	}
 	if size := s.Persistence.Size; size != nil && !size.IsZero() {
 		need[corev1.ResourceRequestsStorage] = *size
@@ -57,3 +58,23 @@ func controlPlaneQuota(s *v1alpha1.TenantSpec) map[corev1.ResourceName]resource.
 }
 
 func quantityString(q resource.Quantity) string { return q.String() }
+
+// checkUnsetResources refuses quota keys that make every pod declare a resource the control
+// plane does not set (ephemeral storage), unless the tenant's LimitRange fills it in.
+func checkUnsetResources(c *collector, s *v1alpha1.TenantSpec) {
+	var def, defReq corev1.ResourceList
+	if s.Limits != nil {
+		def, defReq = s.Limits.Default, s.Limits.DefaultRequest
+	}
+	_, hasDef := def[corev1.ResourceEphemeralStorage]
+	_, hasDefReq := defReq[corev1.ResourceEphemeralStorage]
+	for _, name := range sortedKeys(s.Quota) {
+		key := canonicalResource(name)
+		filled := (key == "requests.ephemeral-storage" && (hasDef || hasDefReq)) || (key == "limits.ephemeral-storage" && hasDef)
+		if !strings.HasSuffix(string(key), "ephemeral-storage") || filled {
+			continue
+		}
+		c.field(child("spec.quota", string(name)), "every pod must then declare %s, which the virtual control plane does not: "+
+			"give spec.limits.default an ephemeral-storage (defaults.yaml may), or its pod is refused", key)
+	}
+}

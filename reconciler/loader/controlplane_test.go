@@ -32,8 +32,11 @@ func TestControlPlaneMustFit(t *testing.T) {
 		{name: "storage below the data volume", spec: []string{"  quota: {requests.storage: 1Gi}", "  persistence: {size: 5Gi}"},
 			want: []string{"tenants/team-a.yaml:6: spec.quota.requests.storage: 1Gi cannot hold the tenant's virtual control plane, which needs requests.storage 5Gi"}},
 		{name: "no volume, no storage needed", spec: []string{"  quota: {requests.storage: '0', persistentvolumeclaims: '0'}", "  persistence: {size: '0'}"}},
-		{name: "an ephemeral-storage quota below the control plane's limit", spec: []string{"  quota: {requests.ephemeral-storage: 10Gi, limits.ephemeral-storage: 4Gi}"},
-			want: []string{"tenants/team-a.yaml:6: spec.quota.limits.ephemeral-storage: 4Gi cannot hold the tenant's virtual control plane, which needs limits.ephemeral-storage 8Gi"}},
+		{name: "an ephemeral-storage quota without a default", spec: []string{"  quota: {requests.ephemeral-storage: 10Gi}"},
+			want: []string{"tenants/team-a.yaml:6: spec.quota.requests.ephemeral-storage: every pod must then declare requests.ephemeral-storage, which the virtual control plane does not: give spec.limits.default an ephemeral-storage (defaults.yaml may), or its pod is refused"}},
+		{name: "an ephemeral-storage limit quota with only a default request", spec: []string{"  quota: {limits.ephemeral-storage: 10Gi}", "  limits:", "    defaultRequest: {ephemeral-storage: 1Gi}"},
+			want: []string{"tenants/team-a.yaml:6: spec.quota.limits.ephemeral-storage: every pod must then declare limits.ephemeral-storage, which the virtual control plane does not: give spec.limits.default an ephemeral-storage (defaults.yaml may), or its pod is refused"}},
+		{name: "an ephemeral-storage quota with a default", spec: []string{"  quota: {limits.ephemeral-storage: 10Gi}", "  limits:", "    default: {ephemeral-storage: 1Gi}"}},
 		{name: "enough of everything", spec: []string{"  quota: {cpu: '4', memory: 8Gi, limits.cpu: '2', limits.memory: 4Gi, pods: '1', services: '1'}"}},
 	}
 	for _, tt := range tests {

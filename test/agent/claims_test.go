@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/reconciler"
@@ -256,5 +257,30 @@ func TestNamespaceChangeFollowsDeletionPolicy(t *testing.T) {
 	left, err := e.cs.CoreV1().Namespaces().Get(ctx, "clm-keep-b", metav1.GetOptions{})
 	if err != nil || left.DeletionTimestamp != nil || left.Annotations[render.AnnotationOrphan] == "" {
 		t.Fatalf("namespace left by the move back: %v %+v", err, left.ObjectMeta)
+	}
+}
+
+// TestDriftCorrectionNeverReadopts: when a platform admin takes a tenant's namespace back
+// (removes tenantry's labels), the drift check does not put them back.
+func TestDriftCorrectionNeverReadopts(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	e.write("clm-back", tenantYAML("clm-back", "10"))
+	e.commitAndSync("a tenant")
+	e.requireReady("clm-back")
+	const ns = "tenant-clm-back"
+	patch := []byte(`{"metadata":{"labels":{"` + render.LabelTenant + `":null,"` + render.LabelManagedBy + `":null}}}`)
+	if _, err := e.cs.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	drifts := e.agent.CheckDrift(ctx)
+	if len(drifts) != 1 || drifts[0].Corrected || drifts[0].Err == nil || !strings.Contains(drifts[0].Err.Error(), "not correcting drift") {
+		t.Fatalf("drift check %+v, want the drift found, not corrected, and why", drifts)
+	}
+	got, err := e.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Labels[render.LabelTenant]; ok {
+		t.Fatalf("the drift check put the tenant label back on %s: %v", ns, got.Labels)
 	}
 }

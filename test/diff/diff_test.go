@@ -310,7 +310,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	lines := strings.Split(out, "\n")
-	if fields := strings.Fields(lines[0]); !reflect.DeepEqual(fields, []string{"NAME", "READY", "REVISION", "DRIFT", "ENDPOINT", "PAUSED", "MESSAGE"}) {
+	if fields := strings.Fields(lines[0]); !reflect.DeepEqual(fields, []string{"NAME", "READY", "REVISION", "DRIFT", "ENDPOINT", "PAUSED", "CONTROL", "PLANE", "MESSAGE"}) {
 		t.Fatalf("header %q", lines[0])
 	}
 	rows := map[string][]string{}
@@ -320,11 +320,12 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	if got := rows["s-ready"]; len(got) < 7 || !reflect.DeepEqual(got[:6], []string{"s-ready", "True", short, "-", "NodePort", "false"}) ||
-		strings.Join(got[6:], " ") != "Applied revision: "+res.Revision {
+		!strings.HasPrefix(strings.Join(got[6:], " "), "cpu 200m, memory 512Mi") ||
+		!strings.HasSuffix(strings.Join(got[6:], " "), " Applied revision: "+res.Revision) {
 		t.Errorf("s-ready row %q", got)
 	}
 	if got := rows["s-paused"]; len(got) < 7 || !reflect.DeepEqual(got[:6], []string{"s-paused", "True", "-", "-", "ClusterIP", "true"}) ||
-		strings.Join(got[6:], " ") != "Reconciliation is paused by spec.paused" {
+		strings.Join(got[6:], " ") != "none (paused) Reconciliation is paused by spec.paused" {
 		t.Errorf("s-paused row %q", got)
 	}
 

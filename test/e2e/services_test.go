@@ -52,6 +52,23 @@ func TestServicesReachHostWithTheirClusterIP(t *testing.T) {
 	dumpPodLogsOnFailure(t, ns)
 	virtual := virtualClient(t, ns, render.VClusterName(tn), render.KubeconfigSecretName(tn))
 
+	urls := createServices(t, virtual)
+	requireSameClusterIPs(t, virtual, ns, name)
+	waitPodsRunning(t, virtual, "default", "app=echo", 1)
+
+	out := runVirtualClient(t, virtual, ns, name, "client", urls...)
+	for _, u := range urls {
+		if !strings.Contains(out, "GET "+u+": 200 OK") {
+			t.Fatalf("the client did not reach %s:\n%s", u, out)
+		}
+	}
+}
+
+// createServices creates the echo Deployment (one replica) and serviceCount Services in
+// front of it on port 8080 in the virtual cluster's default namespace, as
+// `kubectl create deployment` and `kubectl expose` would; it returns their URLs.
+func createServices(t *testing.T, virtual kubernetes.Interface) []string {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, cluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -66,15 +83,7 @@ func TestServicesReachHostWithTheirClusterIP(t *testing.T) {
 		}
 		urls[i] = fmt.Sprintf("http://frontend-%d.default.svc.cluster.local:8080/hello", i)
 	}
-	requireSameClusterIPs(t, virtual, ns, name)
-	waitPodsRunning(t, virtual, "default", "app=echo", 1)
-
-	out := runVirtualClient(t, virtual, ns, name, "client", urls...)
-	for _, u := range urls {
-		if !strings.Contains(out, "GET "+u+": 200 OK") {
-			t.Fatalf("the client did not reach %s:\n%s", u, out)
-		}
-	}
+	return urls
 }
 
 // requireSameClusterIPs waits until every virtual Service has a host Service with the same
