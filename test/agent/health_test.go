@@ -1,10 +1,8 @@
 package agent_test
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +50,7 @@ func TestReadyIsEarnedOnEveryPass(t *testing.T) {
 	}
 	requireNotReady(t, e, name, 3, "health check")
 
-	stop := startStoppableKubelet(t, ns)
+	stop := startKubelet(t, e.cs, ns)
 	e.sync()
 	e.requireReady(name)
 	if cp := e.tenant(name).Status.ControlPlane; cp == nil || !cp.Ready {
@@ -121,35 +119,6 @@ func requireControlPlaneResources(t *testing.T, ns string) {
 		want := v1alpha1.ControlPlaneResources
 		return got.Limits.Cpu().Equal(*want.Limits.Cpu()) && got.Requests.Cpu().Equal(*want.Requests.Cpu()), nil
 	})
-}
-
-// startStoppableKubelet plays the kubelet for ns until stop is called.
-func startStoppableKubelet(t *testing.T, ns string) (stop func()) {
-	t.Helper()
-	cs := host.Clientset(t)
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-" + ns}}
-	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	kctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for kctx.Err() == nil {
-			if err := kubeletPass(kctx, cs, ns, node.Name); err != nil && kctx.Err() == nil {
-				t.Logf("kubelet: %v", err)
-			}
-			select {
-			case <-kctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	})
-	stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
-	t.Cleanup(func() {
-		stop()
-		_ = cs.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{})
-	})
-	return stop
 }
 
 // TestServiceCIDRMismatchStopsTheAgent: a --service-cidr that is not the host's would have

@@ -168,10 +168,9 @@ func createSyncedPod(t *testing.T, cs kubernetes.Interface, ns, vcluster string)
 	return p.Name
 }
 
-// startKubelet plays the kubelet of one Node for the pods of namespace ns until the test
-// ends: it binds new pods to the node, reports them Running and Ready, and completes the
-// deletion of terminating pods.
-func startKubelet(t *testing.T, cs kubernetes.Interface, ns string) {
+// startKubelet plays the kubelet for ns (binds its pods to a node of its own, marks them
+// Running and Ready, finishes deletions) until stop is called or the test ends.
+func startKubelet(t *testing.T, cs kubernetes.Interface, ns string) (stop func()) {
 	t.Helper()
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-" + ns}}
 	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
@@ -190,11 +189,12 @@ func startKubelet(t *testing.T, cs kubernetes.Interface, ns string) {
 			}
 		}
 	})
+	stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
 	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
+		stop()
 		_ = cs.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{})
 	})
+	return stop
 }
 
 func kubeletPass(ctx context.Context, cs kubernetes.Interface, ns, node string) error {
