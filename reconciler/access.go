@@ -119,7 +119,7 @@ func (a *Agent) ensureAgentBinding(ctx context.Context, ns string) error {
 		return err
 	}
 	rb := agentBinding(ns, user)
-	if err := a.client.Patch(ctx, rb, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := a.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(rb), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("binding %s to the agent in %s: %w", charts.AgentTenantRole, ns, err)
 	}
 	probe := authzv1.ResourceAttributes{Namespace: ns, Verb: "patch", Group: "apps", Resource: "statefulsets"}

@@ -128,7 +128,6 @@ func ToHost(v *corev1.Endpoints, t translate.Translator, owns OwnsIP) (*corev1.E
 	return &corev1.Endpoints{ObjectMeta: meta, Subsets: out}, refused.Err()
 }
 
-//nolint:staticcheck // users still write Endpoints for selector-less services.
 func addresses(path string, in []corev1.EndpointAddress, t translate.Translator, owns OwnsIP, refused *translate.Refusals) ([]corev1.EndpointAddress, error) {
 	if in == nil {
 		return nil, nil
@@ -153,7 +152,6 @@ func addresses(path string, in []corev1.EndpointAddress, t translate.Translator,
 	return out, nil
 }
 
-//nolint:staticcheck // users still write Endpoints for selector-less services.
 func ports(in []corev1.EndpointPort) []corev1.EndpointPort {
 	if in == nil {
 		return nil

@@ -255,7 +255,7 @@ func absent(name string) func(t *testing.T, ns string) {
 		gets := []func() error{
 			func() error { _, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); return err },
 			func() error { _, err := cs.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{}); return err },
-			func() error { _, err := cs.CoreV1().Endpoints(ns).Get(ctx, name, metav1.GetOptions{}); return err }, //nolint:staticcheck // checks the attack
+			func() error { _, err := cs.CoreV1().Endpoints(ns).Get(ctx, name, metav1.GetOptions{}); return err },
 			func() error {
 				_, err := cs.DiscoveryV1().EndpointSlices(ns).Get(ctx, name, metav1.GetOptions{})
 				return err

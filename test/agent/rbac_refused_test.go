@@ -93,7 +93,11 @@ func TestAgentChartRBACRefusesWhatItDoesNotNeed(t *testing.T) {
 			cr := refusalObj("rbac.authorization.k8s.io/v1", "ClusterRole")
 			cr.SetName(charts.AgentTenantRole)
 			_ = unstructured.SetNestedSlice(cr.Object, []any{map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"*"}}}, "rules")
-			return c.Patch(ctx, cr, client.Apply, append(refusalPatchDry(dry), client.FieldOwner("agent"), client.ForceOwnership)...)
+			opts := []client.ApplyOption{client.FieldOwner("agent"), client.ForceOwnership}
+			if dry {
+				opts = append(opts, client.DryRunAll)
+			}
+			return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(cr), opts...)
 		}, nil},
 		{"bind cluster-admin cluster-wide", func(c client.Client, dry bool) error {
 			return c.Create(ctx, refusalCRB("agent-admin", "cluster-admin", agentNS), refusalCreateDry(dry)...)
@@ -241,7 +245,7 @@ func hostLacks(apiVersion, kind, ns, name string) func(client.Client) error {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("%s %s/%s: %v, want not found", kind, ns, name, err)
+		return fmt.Errorf("%s %s/%s: %w, want not found", kind, ns, name, err)
 	}
 }
 

@@ -222,7 +222,7 @@ func hostState(t *testing.T, tn *tenant, ns string) map[string]string {
 	add("Pod", metas(pods.Items), err)
 	svcs, err := c.Services(tn.hostNS).List(ctx, opts)
 	add("Service", metas(svcs.Items), err)
-	eps, err := c.Endpoints(tn.hostNS).List(ctx, opts) //nolint:staticcheck // the syncer writes Endpoints
+	eps, err := c.Endpoints(tn.hostNS).List(ctx, opts)
 	add("Endpoints", metas(eps.Items), err)
 	secrets, err := c.Secrets(tn.hostNS).List(ctx, opts)
 	add("Secret", metas(secrets.Items), err)
