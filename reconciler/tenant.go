@@ -50,6 +50,9 @@ func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, rev str
 	if err := a.refuseDowngrade(t, old); err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonDowngradeRefused, err, res)
 	}
+	if err := a.refuseMissingStorageClass(ctx, t); err != nil {
+		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonStorageClassNotFound, err, res)
+	}
 	objs, gitChanged, err := a.desiredObjects(t, rev, st, ps.policies)
 	if err != nil {
 		return a.fail(ctx, live, old, st, rev, v1alpha1.ReasonInvalid, err, res)

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,6 +40,30 @@ func (a *Agent) vclusterObjects(t *v1alpha1.Tenant) ([]*unstructured.Unstructure
 
 // refuseDowngrade fails a tenant asking for an older minor version than its virtual
 // cluster runs (status.controlPlane.version).
+// ErrStorageClassNotFound is returned when a tenant's data volume names a StorageClass the
+// host lacks.
+var ErrStorageClassNotFound = errors.New("storage class not found")
+
+// refuseMissingStorageClass refuses, before anything is applied, a control plane whose data
+// volume names a StorageClass the host lacks: its claim would stay Pending, and once the
+// StatefulSet exists a fix in Git could not reach its immutable volumeClaimTemplates.
+func (a *Agent) refuseMissingStorageClass(ctx context.Context, t *v1alpha1.Tenant) error {
+	p := t.Spec.Persistence
+	if !a.opts.VirtualClusters || p.StorageClassName == "" || p.Size == nil || p.Size.IsZero() {
+		return nil
+	}
+	err := a.client.Get(ctx, client.ObjectKey{Name: p.StorageClassName}, &storagev1.StorageClass{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("%w: spec.persistence.storageClassName %q: the host has no such StorageClass, so the virtual "+
+			"cluster's data volume would never bind; nothing was applied: name an existing class, or leave it empty for the host's default",
+			ErrStorageClassNotFound, p.StorageClassName)
+	}
+	if err != nil {
+		return fmt.Errorf("reading StorageClass %q: %w", p.StorageClassName, err)
+	}
+	return nil
+}
+
 func (a *Agent) refuseDowngrade(t *v1alpha1.Tenant, st *v1alpha1.TenantStatus) error {
 	if !a.opts.VirtualClusters || st.ControlPlane == nil || st.ControlPlane.Version == "" {
 		return nil

@@ -253,6 +253,9 @@ const (
 	ReasonDowngradeRefused = "DowngradeRefused"
 	// ReasonNamespaceNotOwned: the host namespace exists and is not the tenant's.
 	ReasonNamespaceNotOwned = "NamespaceNotOwned"
+	// ReasonStorageClassNotFound: spec.persistence.storageClassName names a StorageClass the
+	// host lacks; nothing was applied (the claim would never bind).
+	ReasonStorageClassNotFound = "StorageClassNotFound"
 	// ReasonNamespaceProtected: the host namespace is the agent's own (or otherwise protected).
 	ReasonNamespaceProtected = "NamespaceProtected"
 )
