@@ -69,47 +69,29 @@ func agentBinding(ns, user string) *unstructured.Unstructured {
 
 // grantAccess applies the tenant's Namespaces and, in each, the agent's RoleBinding, and
 // waits until the API server honours it: the rest of the tenant's objects are applied
-// with those rights. It returns what applying the Namespaces did.
-func (a *Agent) grantAccess(ctx context.Context, objs []*unstructured.Unstructured) (*ssa.ChangeSet, error) {
-	var namespaces []*unstructured.Unstructured
+// with those rights. It returns what applying the Namespaces did, and the other objects.
+func (a *Agent) grantAccess(ctx context.Context, objs []*unstructured.Unstructured) (*ssa.ChangeSet, []*unstructured.Unstructured, error) {
+	var namespaces, rest []*unstructured.Unstructured
 	for _, o := range objs {
 		if o.GetKind() == "Namespace" && o.GetAPIVersion() == "v1" {
 			namespaces = append(namespaces, o)
+		} else {
+			rest = append(rest, o)
 		}
 	}
 	if len(namespaces) == 0 {
-		return nil, nil
+		return ssa.NewChangeSet(), rest, nil
 	}
 	cs, err := a.rm.ApplyAll(ctx, namespaces, ssa.DefaultApplyOptions())
 	if err != nil {
-		return nil, fmt.Errorf("applying the namespace: %w", err)
+		return nil, nil, fmt.Errorf("applying the namespace: %w", err)
 	}
 	for _, ns := range namespaces {
 		if err := a.ensureAgentBinding(ctx, ns.GetName()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return cs, nil
-}
-
-// withEarlierActions reports, for objects cs found unchanged, what an earlier apply of
-// the same pass did to them (the Namespaces grantAccess applied first), so the pass's
-// changes and its log line count them once, as created or configured.
-func withEarlierActions(cs, earlier *ssa.ChangeSet) *ssa.ChangeSet {
-	if cs == nil || earlier == nil {
-		return cs
-	}
-	for i, e := range cs.Entries {
-		if e.Action != ssa.UnchangedAction {
-			continue
-		}
-		for _, prev := range earlier.Entries {
-			if prev.ObjMetadata == e.ObjMetadata {
-				cs.Entries[i].Action = prev.Action
-			}
-		}
-	}
-	return cs
+	return cs, rest, nil
 }
 
 // ensureAgentBinding applies the agent's RoleBinding in ns and waits until it takes effect.

@@ -210,17 +210,20 @@ func (a *Agent) converge(ctx context.Context, live *unstructured.Unstructured, t
 	return changes, r.Err
 }
 
-// apply server-side applies objects in stages and waits for the changed ones to be healthy.
+// apply server-side applies objects: the Namespaces with the agent's access to them first
+// (grantAccess), then the rest in stages. Health is awaited by the caller (waitHealthy).
 func (a *Agent) apply(ctx context.Context, objs []*unstructured.Unstructured) ([]string, error) {
 	opts := ssa.DefaultApplyOptions()
 	opts.WaitInterval, opts.WaitTimeout = 200*time.Millisecond, a.opts.HealthTimeout
 	opts.CustomStageKinds = rolesFirst
-	granted, err := a.grantAccess(ctx, objs)
+	cs, rest, err := a.grantAccess(ctx, objs)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := a.rm.ApplyAllStaged(ctx, objs, opts)
-	cs = withEarlierActions(cs, granted)
+	staged, err := a.rm.ApplyAllStaged(ctx, rest, opts)
+	if staged != nil {
+		cs.Append(staged.Entries)
+	}
 	logChanges(ctx, "applied", cs, err)
 	changes := changesOf(cs)
 	if err != nil {

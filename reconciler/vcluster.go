@@ -148,12 +148,11 @@ func (a *Agent) controlPlaneStatus(ctx context.Context, t *v1alpha1.Tenant) (*v1
 	sts := &unstructured.Unstructured{}
 	sts.SetAPIVersion("apps/v1")
 	sts.SetKind("StatefulSet")
-	if err := a.client.Get(ctx, key, sts); err != nil {
-		return nil, fmt.Errorf("reading the virtual cluster: %w", err)
-	}
-	res, err := status.Compute(sts)
+	sts.SetNamespace(key.Namespace)
+	sts.SetName(key.Name)
+	res, err := a.liveStatus(ctx, sts)
 	if err != nil {
-		return nil, fmt.Errorf("computing the virtual cluster's status: %w", err)
+		return nil, fmt.Errorf("the virtual cluster: %w", err)
 	}
 	cp.Ready = res.Status == status.CurrentStatus
 	cp.ExternalEndpoint, err = a.externalEndpoint(ctx, t, key)

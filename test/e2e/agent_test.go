@@ -57,19 +57,25 @@ func syncTenant(t *testing.T, name, body string) (*reconciler.Agent, time.Durati
 // readyTenant returns the host Tenant and fails unless it is Ready with a control plane.
 func readyTenant(t *testing.T, a *reconciler.Agent, name string) *v1alpha1.Tenant {
 	t.Helper()
+	tn := findTenant(t, a, name)
+	c := apimeta.FindStatusCondition(tn.Status.Conditions, v1alpha1.ConditionReady)
+	if c == nil || c.Status != "True" || tn.Status.ControlPlane == nil || !tn.Status.ControlPlane.Ready {
+		t.Fatalf("tenant %s not Ready: %+v, control plane %+v", name, c, tn.Status.ControlPlane)
+	}
+	return tn
+}
+
+// findTenant returns the host Tenant name, failing the test when there is none.
+func findTenant(t *testing.T, a *reconciler.Agent, name string) *v1alpha1.Tenant {
+	t.Helper()
 	all, err := reconciler.ListTenants(context.Background(), a.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range all {
-		if all[i].Name != name {
-			continue
+		if all[i].Name == name {
+			return &all[i]
 		}
-		c := apimeta.FindStatusCondition(all[i].Status.Conditions, v1alpha1.ConditionReady)
-		if c == nil || c.Status != "True" || all[i].Status.ControlPlane == nil || !all[i].Status.ControlPlane.Ready {
-			t.Fatalf("tenant %s not Ready: %+v, control plane %+v", name, c, all[i].Status.ControlPlane)
-		}
-		return &all[i]
 	}
 	t.Fatalf("no Tenant %s", name)
 	return nil

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -65,30 +64,7 @@ func TestControlPlaneThatCannotStartIsNeverReady(t *testing.T) {
 	}
 }
 
-// syncAllowingFailure runs one agent pass and returns its result, failed tenants included.
-func (g *gitAgent) syncAllowingFailure() *reconciler.Result {
-	g.t.Helper()
-	art, _, err := g.src.Fetch(g.ctx)
-	if err != nil {
-		g.t.Fatalf("fetch: %v", err)
-	}
-	res, err := g.agent.Sync(g.ctx, art.Path, art.Revision)
-	if err != nil {
-		g.t.Fatalf("agent pass: %v", err)
-	}
-	return res
-}
-
 func readyCondition(t *testing.T, a *reconciler.Agent, name string) *metav1.Condition {
 	t.Helper()
-	all, err := reconciler.ListTenants(context.Background(), a.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range all {
-		if all[i].Name == name {
-			return apimeta.FindStatusCondition(all[i].Status.Conditions, v1alpha1.ConditionReady)
-		}
-	}
-	return nil
+	return apimeta.FindStatusCondition(findTenant(t, a, name).Status.Conditions, v1alpha1.ConditionReady)
 }
