@@ -2,7 +2,12 @@
 # components.sh builds the pinned real components (kube-apiserver, kube-controller-manager,
 # etcd, kine, Gatekeeper) from the Go module proxy into a cache outside the work tree.
 #
-# Each directory under test/components is its own Go module. Its cache key is a hash of its
+# Usage: components.sh [NAME...]. With no NAME it builds every component not marked
+# ON_REQUEST=1 (what `make test` needs); with names, just those (what `make dev` runs).
+# Up to COMPONENTS_JOBS (default 2) build at once, so one's single-threaded link overlaps
+# another's compile; they share the Go build cache.
+#
+# Each directory under hack/components is its own Go module. Its cache key is a hash of its
 # go.mod, go.sum, sources and build.env, so a version bump rebuilds that component and nothing
 # else. bin/components/<name> links to the cached build.
 set -euo pipefail
@@ -50,15 +55,31 @@ build() {
 	ln -sfn "$out" "$links/$name"
 }
 
-# Components marked ON_REQUEST=1 in build.env (the benchmark's peers) are built only when named.
-only=${1:-}
-for dir in "$root"/test/components/*/; do
-	dir=${dir%/}
-	[[ -f $dir/build.env ]] || continue
-	if [[ -z $only ]]; then
+# Components marked ON_REQUEST=1 in build.env (the benchmark's peers, the node) are built only when named.
+names=()
+if (($# == 0)); then
+	for dir in "$root"/hack/components/*/; do
+		dir=${dir%/}
+		[[ -f $dir/build.env ]] || continue
 		grep -q '^ON_REQUEST=1' "$dir/build.env" && continue
-	elif [[ $(basename "$dir") != "$only" ]]; then
-		continue
-	fi
-	build "$dir"
+		names+=("$(basename "$dir")")
+	done
+else
+	names=("$@")
+fi
+
+jobs=${COMPONENTS_JOBS:-2}
+pids=()
+failed=0
+for name in "${names[@]}"; do
+	dir=$root/hack/components/$name
+	[[ -f $dir/build.env ]] || { echo "components: no component $name (see hack/components/)" >&2; exit 2; }
+	while (($(jobs -rp | wc -l) >= jobs)); do wait -n || failed=1; done
+	build "$dir" &
+	pids+=($!)
 done
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if ((failed)); then
+	echo "components: a build failed (see above)" >&2
+	exit 1
+fi
