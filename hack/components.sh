@@ -15,6 +15,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${TENANTRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry}/components
 links=$root/bin/components
+# One Go build cache for every component, inside the tenantry cache: what two components share
+# (Kubernetes libraries, gRPC, protobuf) compiles once, and an empty TENANTRY_CACHE is truly cold.
+export GOCACHE=${TENANTRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry}/go-build
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 mkdir -p "$cache" "$links"
 
