@@ -21,7 +21,8 @@ export GOCACHE=${TENANTRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry}/go-bu
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 mkdir -p "$cache" "$links"
 
-key() { (cd "$1" && cat go.mod go.sum build.env ./*.go 2>/dev/null) | sha256sum | cut -c1-16; }
+# AFTER= (below) orders builds and changes nothing in them, so it stays out of the key.
+key() { (cd "$1" && cat go.mod go.sum && grep -v '^AFTER=' build.env && cat ./*.go 2>/dev/null) | sha256sum | cut -c1-16; }
 
 build() {
 	local dir=$1 name out tmp PKGS OUT="" LDFLAGS CGO_ENABLED TAGS="" MODULE_FILES="" ON_REQUEST=""
@@ -71,17 +72,27 @@ else
 	names=("$@")
 fi
 
+# A component whose build.env names AFTER=<other> shares most packages with it (kubelet with
+# kube-apiserver): it starts only once that one is built, so the shared packages compile once
+# and come from the build cache, instead of twice at the same time.
+after() { sed -n 's/^AFTER=//p' "$root/hack/components/$1/build.env"; }
+ordered=()
+for name in "${names[@]}"; do [[ -z $(after "$name") ]] && ordered+=("$name"); done
+for name in "${names[@]}"; do [[ -n $(after "$name") ]] && ordered+=("$name"); done
+
 jobs=${COMPONENTS_JOBS:-2}
-pids=()
+declare -A pid_of=()
 failed=0
-for name in "${names[@]}"; do
+for name in "${ordered[@]}"; do
 	dir=$root/hack/components/$name
 	[[ -f $dir/build.env ]] || { echo "components: no component $name (see hack/components/)" >&2; exit 2; }
+	first=$(after "$name")
+	if [[ -n $first && -n ${pid_of[$first]:-} ]]; then wait "${pid_of[$first]}" || failed=1; fi
 	while (($(jobs -rp | wc -l) >= jobs)); do wait -n || failed=1; done
 	build "$dir" &
-	pids+=($!)
+	pid_of[$name]=$!
 done
-for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+for pid in "${pid_of[@]}"; do wait "$pid" || failed=1; done
 if ((failed)); then
 	echo "components: a build failed (see above)" >&2
 	exit 1
