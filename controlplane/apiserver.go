@@ -9,12 +9,14 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/tenantry/tenantry/internal/supervise"
 )
 
 // apiServerSpec runs kube-apiserver over kine with the PKI's certificates. advertise is the
 // pod IP, or loopback outside a pod.
-func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) Spec {
-	return Spec{
+func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) supervise.Spec {
+	return supervise.Spec{
 		Name: "kube-apiserver",
 		Path: filepath.Join(c.BinDir, "kube-apiserver"),
 		Args: []string{

@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"path/filepath"
+
+	"github.com/tenantry/tenantry/internal/supervise"
 )
 
 // controllers are kube-controller-manager's controllers in a virtual cluster: all but node
@@ -15,8 +17,8 @@ const controllers = "*,-node-ipam-controller,-node-lifecycle-controller,-persist
 
 // controllerManagerSpec runs kube-controller-manager with its own client certificate's
 // kubeconfig, serving its health endpoint on a loopback port.
-func (c *Config) controllerManagerSpec(p *PKI, kubeconfig string, port int) Spec {
-	return Spec{
+func (c *Config) controllerManagerSpec(p *PKI, kubeconfig string, port int) supervise.Spec {
+	return supervise.Spec{
 		Name: "kube-controller-manager",
 		Path: filepath.Join(c.BinDir, "kube-controller-manager"),
 		Args: []string{

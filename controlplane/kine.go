@@ -6,15 +6,18 @@ import (
 	"net"
 	"path/filepath"
 	"time"
+
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/supervise"
 )
 
 // kineSpec runs kine on loopback: SQLite in DataDir, or the external Datastore.
-func (c *Config) kineSpec(port int) Spec {
+func (c *Config) kineSpec(port int) supervise.Spec {
 	endpoint := c.Datastore
 	if endpoint == "" {
-		endpoint = "sqlite://" + filepath.Join(c.DataDir, "kine.db") + "?_journal=WAL&cache=shared"
+		endpoint = wellknown.KineSQLite(filepath.Join(c.DataDir, "kine.db"))
 	}
-	return Spec{
+	return supervise.Spec{
 		Name: "kine",
 		Path: filepath.Join(c.BinDir, "kine"),
 		// kine's default metrics listener (:8080) would take the pod's probe port.

@@ -10,28 +10,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-)
 
-// Keys of the kubeconfig Secret.
-const (
-	// SecretKeyConfig's server is the host Service's in-cluster DNS name on port 443.
-	SecretKeyConfig = "config"
-	// SecretKeyConfigLocal's server is https://127.0.0.1:<APIPort>, for kubectl port-forward.
-	SecretKeyConfigLocal = "config-local"
-	// SecretKeyCA is the virtual API server's CA bundle.
-	SecretKeyCA = "ca.crt"
-)
-
-// Labels of the kubeconfig Secret: the agent's ownership labels (reconciler/render).
-const (
-	labelManagedBy = "app.kubernetes.io/managed-by"
-	labelTenant    = "tenantry.dev/tenant"
-	labelComponent = "app.kubernetes.io/component"
-	fieldManager   = "tenantry"
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 // RenderKubeconfig renders a kubeconfig for one server with a client certificate.
-func RenderKubeconfig(name, server string, caPEM []byte, kp KeyPair) ([]byte, error) {
+func RenderKubeconfig(name, server string, caPEM []byte, kp pki.KeyPair) ([]byte, error) {
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters[name] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
 	kc.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: kp.CertPEM, ClientKeyData: kp.KeyPEM}
@@ -63,7 +48,7 @@ func (c *Config) kubeconfigSecretData(p *PKI) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{SecretKeyConfig: config, SecretKeyConfigLocal: local, SecretKeyCA: p.CAPEM}, nil
+	return map[string][]byte{wellknown.SecretKeyConfig: config, wellknown.SecretKeyConfigLocal: local, wellknown.SecretKeyCA: p.CAPEM}, nil
 }
 
 // writeKubeconfigSecret server-side applies the kubeconfig Secret on the host.
@@ -73,9 +58,9 @@ func (c *Config) writeKubeconfigSecret(ctx context.Context, host kubernetes.Inte
 		return err
 	}
 	secret := applycorev1.Secret(c.KubeconfigSecret, c.HostNamespace).
-		WithLabels(map[string]string{labelManagedBy: "tenantry", labelTenant: c.Name, labelComponent: "vcluster-kubeconfig"}).
+		WithLabels(map[string]string{wellknown.LabelManagedBy: wellknown.ManagedBy, wellknown.LabelTenant: c.Name, wellknown.LabelComponent: "vcluster-kubeconfig"}).
 		WithType("Opaque").WithData(data)
-	if _, err := host.CoreV1().Secrets(c.HostNamespace).Apply(ctx, secret, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
+	if _, err := host.CoreV1().Secrets(c.HostNamespace).Apply(ctx, secret, metav1.ApplyOptions{FieldManager: wellknown.FieldManager, Force: true}); err != nil {
 		return fmt.Errorf("applying kubeconfig Secret %s/%s: %w", c.HostNamespace, c.KubeconfigSecret, err)
 	}
 	return nil

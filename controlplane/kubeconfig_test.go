@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 // TestKubeconfigGolden renders the kubeconfig Secret's data with fixed credentials and
@@ -13,18 +16,18 @@ func TestKubeconfigGolden(t *testing.T) {
 	cfg.Default()
 	p := &PKI{
 		CAPEM: []byte("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"),
-		Admin: KeyPair{CertPEM: []byte("ADMIN CERT"), KeyPEM: []byte("ADMIN KEY")},
+		Admin: pki.KeyPair{CertPEM: []byte("ADMIN CERT"), KeyPEM: []byte("ADMIN KEY")},
 	}
 	data, err := cfg.kubeconfigSecretData(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) != 3 || !bytes.Equal(data[SecretKeyCA], p.CAPEM) {
+	if len(data) != 3 || !bytes.Equal(data[wellknown.SecretKeyCA], p.CAPEM) {
 		t.Fatalf("secret keys %v", keys(data))
 	}
 	for key, golden := range map[string]string{
-		SecretKeyConfig:      "testdata/config.golden",
-		SecretKeyConfigLocal: "testdata/config-local.golden",
+		wellknown.SecretKeyConfig:      "testdata/config.golden",
+		wellknown.SecretKeyConfigLocal: "testdata/config-local.golden",
 	} {
 		t.Run(key, func(t *testing.T) { compareGolden(t, golden, data[key]) })
 	}

@@ -2,21 +2,15 @@ package controlplane
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 // Certificate lifetimes. A serving or client certificate is reissued at start when it
@@ -26,6 +20,9 @@ const (
 	leafValidity = 365 * 24 * time.Hour
 	renewBefore  = 30 * 24 * time.Hour
 )
+
+// caUsage is the key usage of the cluster and front-proxy CAs.
+const caUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign
 
 // User names of the client certificates the control plane issues.
 const (
@@ -43,15 +40,12 @@ type PKI struct {
 	// CAPEM is the cluster CA: it signs the serving and client certificates.
 	CAPEM []byte
 	// Admin is the system:masters client certificate of the kubeconfig Secret and the syncer.
-	Admin KeyPair
+	Admin pki.KeyPair
 	// ControllerManager is kube-controller-manager's client certificate.
-	ControllerManager KeyPair
+	ControllerManager pki.KeyPair
 	// KubeletServing is the syncer's kubelet API serving certificate, for 127.0.0.1.
-	KubeletServing KeyPair
+	KubeletServing pki.KeyPair
 }
-
-// KeyPair is a PEM-encoded certificate and private key.
-type KeyPair struct{ CertPEM, KeyPEM []byte }
 
 // SANs are the names the virtual API server's serving certificate covers.
 type SANs struct {
@@ -73,22 +67,21 @@ func EnsurePKI(dir string, sans SANs) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.CAPEM = ca.certPEM
+	p.CAPEM = ca.Pair.CertPEM
 	frontProxyCA, err := p.ensureCA("front-proxy-ca", "tenantry-vcluster-front-proxy-ca")
 	if err != nil {
 		return nil, err
 	}
-	serving := leafSpec{cn: "kube-apiserver", dns: sans.DNSNames, ips: sans.IPs, usage: x509.ExtKeyUsageServerAuth}
-	if _, err := p.ensureLeaf("apiserver", ca, serving); err != nil {
+	if _, err := p.ensureLeaf("apiserver", ca, pki.Serving("kube-apiserver", sans.DNSNames, sans.IPs)); err != nil {
 		return nil, err
 	}
-	if _, err := p.ensureLeaf("front-proxy-client", frontProxyCA, clientSpec(frontProxyClientUser)); err != nil {
+	if _, err := p.ensureLeaf("front-proxy-client", frontProxyCA, pki.Client(frontProxyClientUser)); err != nil {
 		return nil, err
 	}
-	if p.Admin, err = p.ensureLeaf("admin", ca, clientSpec(AdminUser, "system:masters")); err != nil {
+	if p.Admin, err = p.ensureLeaf("admin", ca, pki.Client(AdminUser, "system:masters")); err != nil {
 		return nil, err
 	}
-	if p.ControllerManager, err = p.ensureLeaf("controller-manager", ca, clientSpec(ControllerManagerUser)); err != nil {
+	if p.ControllerManager, err = p.ensureLeaf("controller-manager", ca, pki.Client(ControllerManagerUser)); err != nil {
 		return nil, err
 	}
 	if err := p.ensureKubelet(ca); err != nil {
@@ -102,124 +95,72 @@ func EnsurePKI(dir string, sans SANs) (*PKI, error) {
 
 // ensureKubelet issues the syncer's kubelet API serving certificate and kube-apiserver's
 // client certificate to it, both from the cluster CA: each end verifies the other.
-func (p *PKI) ensureKubelet(ca *authority) error {
-	serving := leafSpec{cn: "tenantry-kubelet-api", ips: []net.IP{net.IPv4(127, 0, 0, 1)}, usage: x509.ExtKeyUsageServerAuth}
+func (p *PKI) ensureKubelet(ca *pki.CA) error {
+	serving := pki.Serving("tenantry-kubelet-api", nil, []net.IP{net.IPv4(127, 0, 0, 1)})
 	var err error
 	if p.KubeletServing, err = p.ensureLeaf("kubelet-serving", ca, serving); err != nil {
 		return err
 	}
-	_, err = p.ensureLeaf("kubelet-client", ca, clientSpec(KubeletClientUser))
+	_, err = p.ensureLeaf("kubelet-client", ca, pki.Client(KubeletClientUser))
 	return err
 }
 
-// authority is a loaded CA.
-type authority struct {
-	cert    *x509.Certificate
-	key     crypto.Signer
-	certPEM []byte
-}
-
-// leafSpec describes a certificate signed by a CA.
-type leafSpec struct {
-	cn     string
-	groups []string
-	dns    []string
-	ips    []net.IP
-	usage  x509.ExtKeyUsage
-}
-
-func clientSpec(user string, groups ...string) leafSpec {
-	return leafSpec{cn: user, groups: groups, usage: x509.ExtKeyUsageClientAuth}
-}
-
-func (p *PKI) ensureCA(name, cn string) (*authority, error) {
+func (p *PKI) ensureCA(name, cn string) (*pki.CA, error) {
 	if ca, err := p.loadCA(name); err == nil {
 		return ca, nil
 	} else if !reissuable(err) {
 		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating %s key: %w", name, err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(caValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("self-signing %s: %w", name, err)
-	}
-	kp, err := encodePair(der, key)
+	ca, err := pki.NewCA(cn, caValidity, caUsage)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.writePair(name, kp); err != nil {
+	if err := p.writePair(name, ca.Pair); err != nil {
 		return nil, err
 	}
 	return p.loadCA(name)
 }
 
-func (p *PKI) loadCA(name string) (*authority, error) {
+func (p *PKI) loadCA(name string) (*pki.CA, error) {
 	kp, cert, key, err := p.loadPair(name)
 	if err != nil {
 		return nil, err
 	}
-	return &authority{cert: cert, key: key, certPEM: kp.CertPEM}, nil
+	return &pki.CA{Cert: cert, Key: key, Pair: kp}, nil
 }
 
-// ensureLeaf returns the stored certificate when it still matches spec and is signed by
+// ensureLeaf returns the stored certificate when it still matches leaf and is signed by
 // ca, and issues a new one otherwise.
-func (p *PKI) ensureLeaf(name string, ca *authority, spec leafSpec) (KeyPair, error) {
+func (p *PKI) ensureLeaf(name string, ca *pki.CA, leaf pki.Leaf) (pki.KeyPair, error) {
 	kp, cert, _, err := p.loadPair(name)
 	switch {
-	case err == nil && leafMatches(cert, ca, spec):
+	case err == nil && leafMatches(cert, ca, leaf):
 		return kp, nil
 	case err != nil && !reissuable(err):
-		return KeyPair{}, err
+		return pki.KeyPair{}, err
 	}
-	if kp, err = issue(ca, spec); err != nil {
-		return KeyPair{}, err
+	if kp, err = ca.Issue(leaf, leafValidity); err != nil {
+		return pki.KeyPair{}, err
 	}
 	return kp, p.writePair(name, kp)
 }
 
-func leafMatches(cert *x509.Certificate, ca *authority, spec leafSpec) bool {
-	if cert.CheckSignatureFrom(ca.cert) != nil || time.Until(cert.NotAfter) < renewBefore {
+func leafMatches(cert *x509.Certificate, ca *pki.CA, leaf pki.Leaf) bool {
+	if cert.CheckSignatureFrom(ca.Cert) != nil || time.Until(cert.NotAfter) < renewBefore {
 		return false
 	}
-	if cert.Subject.CommonName != spec.cn || !sameSet(cert.Subject.Organization, spec.groups) {
+	if cert.Subject.CommonName != leaf.CommonName || !sameSet(cert.Subject.Organization, leaf.Groups) {
 		return false
 	}
-	ips := make([]string, 0, len(spec.ips))
-	for _, ip := range spec.ips {
+	ips := make([]string, 0, len(leaf.IPs))
+	for _, ip := range leaf.IPs {
 		ips = append(ips, ip.String())
 	}
 	got := make([]string, 0, len(cert.IPAddresses))
 	for _, ip := range cert.IPAddresses {
 		got = append(got, ip.String())
 	}
-	return sameSet(cert.DNSNames, spec.dns) && sameSet(got, ips)
-}
-
-func issue(ca *authority, spec leafSpec) (KeyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("generating key for %s: %w", spec.cn, err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: spec.cn, Organization: spec.groups},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(leafValidity),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{spec.usage}, DNSNames: spec.dns, IPAddresses: spec.ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("signing %s: %w", spec.cn, err)
-	}
-	return encodePair(der, key)
+	return sameSet(cert.DNSNames, leaf.DNSNames) && sameSet(got, ips)
 }
 
 // ensureServiceAccountKey writes the RSA key pair that signs ServiceAccount tokens once.
@@ -227,82 +168,37 @@ func (p *PKI) ensureServiceAccountKey() error {
 	if p.serviceAccountKeyMatches() {
 		return nil
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, pub, err := pki.NewServiceAccountKey()
 	if err != nil {
-		return fmt.Errorf("generating service account key: %w", err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return fmt.Errorf("encoding service account public key: %w", err)
-	}
-	if err := writeFile(p.Path("sa.pub"), pemBlock("PUBLIC KEY", pub)); err != nil {
 		return err
 	}
-	return writeFile(p.Path("sa.key"), pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key)))
+	if err := writeFile(p.Path("sa.pub"), pub); err != nil {
+		return err
+	}
+	return writeFile(p.Path("sa.key"), key)
 }
 
-func (p *PKI) loadPair(name string) (KeyPair, *x509.Certificate, crypto.Signer, error) {
+func (p *PKI) loadPair(name string) (pki.KeyPair, *x509.Certificate, crypto.Signer, error) {
 	certPEM, err := os.ReadFile(p.Path(name + ".crt"))
 	if err != nil {
-		return KeyPair{}, nil, nil, fmt.Errorf("reading %s certificate: %w", name, err)
+		return pki.KeyPair{}, nil, nil, fmt.Errorf("reading %s certificate: %w", name, err)
 	}
 	keyPEM, err := os.ReadFile(p.Path(name + ".key"))
 	if err != nil {
-		return KeyPair{}, nil, nil, fmt.Errorf("reading %s key: %w", name, err)
+		return pki.KeyPair{}, nil, nil, fmt.Errorf("reading %s key: %w", name, err)
 	}
-	cert, err := parseCert(certPEM)
+	cert, err := pki.ParseCert(certPEM)
 	if err != nil {
-		return KeyPair{}, nil, nil, fmt.Errorf("%s: %w", name, err)
+		return pki.KeyPair{}, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	key, err := parseECKey(keyPEM)
+	key, err := pki.ParseECKey(keyPEM)
 	if err != nil {
-		return KeyPair{}, nil, nil, fmt.Errorf("%s: %w", name, err)
+		return pki.KeyPair{}, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := checkPair(name, certPEM, keyPEM); err != nil {
-		return KeyPair{}, nil, nil, err
+		return pki.KeyPair{}, nil, nil, err
 	}
-	return KeyPair{CertPEM: certPEM, KeyPEM: keyPEM}, cert, key, nil
-}
-
-func encodePair(der []byte, key *ecdsa.PrivateKey) (KeyPair, error) {
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("encoding key: %w", err)
-	}
-	return KeyPair{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("EC PRIVATE KEY", keyDER)}, nil
-}
-
-func parseCert(data []byte) (*x509.Certificate, error) {
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("no PEM certificate")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing certificate: %w", err)
-	}
-	return cert, nil
-}
-
-func parseECKey(data []byte) (*ecdsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "EC PRIVATE KEY" {
-		return nil, errors.New("no PEM EC private key")
-	}
-	key, err := x509.ParseECPrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing key: %w", err)
-	}
-	return key, nil
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func serial() *big.Int {
-	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	return n
+	return pki.KeyPair{CertPEM: certPEM, KeyPEM: keyPEM}, cert, key, nil
 }
 
 func sameSet(a, b []string) bool {

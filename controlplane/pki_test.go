@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 func testConfig() Config {
@@ -110,7 +112,7 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := parseCert(data)
+	cert, err := pki.ParseCert(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package controlplane
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 // errMismatch is a certificate whose key is not the one beside it: a crash between the
@@ -30,7 +30,7 @@ func checkPair(name string, certPEM, keyPEM []byte) error {
 // writePair writes both files to synced temporary files before renaming either, key
 // first: a crash leaves the old pair, the new pair, or (between the renames) the new key
 // beside the old certificate, which loadPair detects and EnsurePKI reissues.
-func (p *PKI) writePair(name string, kp KeyPair) error {
+func (p *PKI) writePair(name string, kp pki.KeyPair) error {
 	keyPath, certPath := p.Path(name+".key"), p.Path(name+".crt")
 	keyTmp, err := writeTemp(keyPath, kp.KeyPEM)
 	if err != nil {
@@ -95,18 +95,5 @@ func syncDir(dir string) error {
 func (p *PKI) serviceAccountKeyMatches() bool {
 	keyPEM, kerr := os.ReadFile(p.Path("sa.key"))
 	pubPEM, perr := os.ReadFile(p.Path("sa.pub"))
-	if kerr != nil || perr != nil {
-		return false
-	}
-	kb, _ := pem.Decode(keyPEM)
-	pb, _ := pem.Decode(pubPEM)
-	if kb == nil || pb == nil {
-		return false
-	}
-	key, err := x509.ParsePKCS1PrivateKey(kb.Bytes)
-	if err != nil {
-		return false
-	}
-	pub, err := x509.ParsePKIXPublicKey(pb.Bytes)
-	return err == nil && key.PublicKey.Equal(pub)
+	return kerr == nil && perr == nil && pki.ServiceAccountKeyMatches(keyPEM, pubPEM)
 }

@@ -11,12 +11,14 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tenantry/tenantry/internal/supervise"
 )
 
 // probes serves /healthz (liveness: the supervisor runs) and /readyz (the virtual API
 // server answers its /readyz and the kubeconfig Secret has been written).
 type probes struct {
-	supervisor *Supervisor
+	supervisor *supervise.Supervisor
 
 	mu      sync.Mutex
 	virtual kubernetes.Interface

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tenantry/tenantry/internal/supervise"
 	"github.com/tenantry/tenantry/syncer"
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
 )
@@ -59,7 +60,7 @@ func run(ctx context.Context, cfg Config, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("host client: %w", err)
 	}
-	sup := NewSupervisor(log, opts.Output)
+	sup := supervise.NewSupervisor(log, opts.Output)
 	defer func() {
 		began := time.Now()
 		sup.Stop(opts.StopGrace)
@@ -134,7 +135,7 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 
 // startControlPlane starts kine, kube-apiserver and kube-controller-manager and returns
 // an admin client once the virtual API server is ready.
-func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *Supervisor, started time.Time) (kubernetes.Interface, error) {
+func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *supervise.Supervisor, started time.Time) (kubernetes.Interface, error) {
 	kinePort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -167,7 +168,7 @@ func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *Superviso
 	return virtual, startControllerManager(cfg, pki, sup)
 }
 
-func startControllerManager(cfg Config, pki *PKI, sup *Supervisor) error {
+func startControllerManager(cfg Config, pki *PKI, sup *supervise.Supervisor) error {
 	kubeconfig, err := cfg.writeControllerManagerKubeconfig(pki)
 	if err != nil {
 		return err

@@ -3,11 +3,8 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
-	"github.com/fluxcd/pkg/ssa"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -18,13 +15,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/notify"
+	"github.com/tenantry/tenantry/reconciler/apply"
+	"github.com/tenantry/tenantry/reconciler/plan"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
-
-// FieldManager is the stable server-side apply field manager of every write.
-const FieldManager = "tenantry"
 
 // Client-side rate limits of the agent's host client: a cold start of a thousand tenants
 // makes tens of thousands of requests; API Priority and Fairness protects the server.
@@ -79,32 +74,19 @@ type Options struct {
 	ProtectedNamespaces []string
 }
 
-// Agent reconciles a tenants repo into the host cluster.
+// Agent reconciles a tenants repo into the host cluster: it wires the stages (loader,
+// render, plan, apply, status) into passes, and owns what outlives a pass: alerts, the
+// objects last applied (for the drift check), and what it learned of the host.
 type Agent struct {
 	opts     Options
 	client   client.Client
-	rm       *ssa.ResourceManager
+	apply    *apply.Manager
 	recorder record.EventRecorder
 	stopRec  func()
-
-	mu        sync.Mutex
-	applied   map[string]*desired // last applied desired state per tenant, for drift checks
-	failing   map[string]string   // tenant -> last failure alerted, for alert dedup
-	heldBack  string              // last hold-back alerted, for alert dedup
-	commit    commitInfo          // the commit being reconciled, for notifications
-	driftSeen map[string]string   // tenant -> last uncorrected drift reported
-	stalls    stallTracker        // failure streaks, for stalled alerts
-	hostAPI   render.HostAPI      // where the host API server answers, for network isolation
-	access    agentAccess         // who the agent is, for its RoleBindings in tenant namespaces
-
-	serviceCIDRResolved bool // opts.VCluster.ServiceCIDR holds the host's (resolveServiceCIDR)
-}
-
-// desired is what a tenant was last applied as.
-type desired struct {
-	tenant   *v1alpha1.Tenant
-	objects  []*unstructured.Unstructured // labelled, as applied
-	revision string
+	alerts   *alerts
+	host     *hostFacts
+	applied  *appliedSet
+	limits   plan.Limits // how many tenants one revision may remove
 }
 
 // New builds an Agent for the host cluster behind cfg.
@@ -128,26 +110,19 @@ func New(cfg *rest.Config, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the host client: %w", err)
 	}
-	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: v1alpha1.Group})
 	rec, stop, err := newRecorder(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{opts: opts, client: c, rm: rm, recorder: rec, stopRec: stop,
-		applied: map[string]*desired{}, failing: map[string]string{}, driftSeen: map[string]string{}}, nil
+	return &Agent{opts: opts, client: c, apply: apply.New(c, opts.HealthTimeout), recorder: rec, stopRec: stop,
+		alerts: newAlerts(opts), host: &hostFacts{serviceCIDR: opts.VCluster.ServiceCIDR}, applied: newAppliedSet(),
+		limits: plan.Limits{MaxTenantDeletions: opts.MaxTenantDeletions, MaxTenantDeletionShare: opts.MaxTenantDeletionShare,
+			AllowMassDeletion: opts.AllowMassDeletion}}, nil
 }
-
-// commitInfo describes the commit a pass reconciles.
-type commitInfo struct{ author, message string }
 
 // SetCommit records the author and message of the commit the next passes reconcile, so
 // notifications can name them.
-func (a *Agent) SetCommit(author, message string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.commit = commitInfo{author: author, message: message}
-}
+func (a *Agent) SetCommit(author, message string) { a.alerts.setCommit(author, message) }
 
 // Close flushes and stops the event recorder.
 func (a *Agent) Close() { a.stopRec() }
@@ -168,15 +143,10 @@ func newRecorder(cfg *rest.Config) (record.EventRecorder, func(), error) {
 
 // InstallCRDs server-side applies the Tenant CRD and waits for it to be established; with
 // the rights to, it also applies the fixed ClusterRoles the tenantry chart ships.
-func (a *Agent) InstallCRDs(ctx context.Context) error {
-	crd, err := decodeYAML(v1alpha1.CRD)
-	if err != nil {
-		return fmt.Errorf("decoding the Tenant CRD: %w", err)
-	}
-	opts := ssa.DefaultApplyOptions()
-	opts.WaitInterval, opts.WaitTimeout = 200*time.Millisecond, time.Minute
-	if _, err := a.rm.ApplyAllStaged(ctx, []*unstructured.Unstructured{crd}, opts); err != nil {
-		return fmt.Errorf("applying the Tenant CRD: %w", err)
-	}
-	return a.installClusterRoles(ctx)
-}
+func (a *Agent) InstallCRDs(ctx context.Context) error { return a.apply.InstallCRDs(ctx) }
+
+// ApplyGuards server-side applies the host guards (policy/guards): the
+// ValidatingAdmissionPolicies and bindings that refuse, in every tenant namespace, what
+// none of its service accounts (the syncer's above all) may write. They are shared by all
+// tenants and agents: applied once per pass before any tenant, never pruned by one.
+func (a *Agent) ApplyGuards(ctx context.Context) error { return a.apply.ApplyGuards(ctx) }

@@ -1,2 +1,2 @@
-// Package reconciler applies tenants to the host cluster with one server-side apply manager, prunes through inventories, and corrects drift.
+// Package reconciler is the agent: it runs passes over the tenants repo through the stages (source, loader, render, plan, apply, status), checks drift on its own interval, and sends alerts and metrics.
 package reconciler

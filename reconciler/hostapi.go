@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -14,24 +15,34 @@ import (
 	"github.com/tenantry/tenantry/reconciler/render"
 )
 
-// refreshHostAPI reads where the host API server answers, for the tenants' network
-// isolation; on error it keeps what it knew (at first: unknown, which allows ports 443
-// and 6443 on any address).
-func (a *Agent) refreshHostAPI(ctx context.Context) {
-	api, err := readHostAPI(ctx, a.client)
+// hostFacts is what the agent learned of the host: where its API server answers and its
+// service CIDR. They are read at the start of a pass, before any tenant is planned.
+type hostFacts struct {
+	mu                  sync.Mutex
+	api                 render.HostAPI
+	serviceCIDR         string // the configured one until resolveServiceCIDR
+	serviceCIDRResolved bool
+}
+
+// refresh reads where the host API server answers, for the tenants' network isolation; on
+// error it keeps what it knew (at first: unknown, which allows ports 443 and 6443 on any
+// address).
+func (h *hostFacts) refresh(ctx context.Context, c client.Client) {
+	api, err := readHostAPI(ctx, c)
 	if err != nil {
 		logr.FromContextOrDiscard(ctx).V(1).Info("reading the host API server's endpoints", "error", err.Error())
 		return
 	}
-	a.mu.Lock()
-	a.hostAPI = api
-	a.mu.Unlock()
+	h.mu.Lock()
+	h.api = api
+	h.mu.Unlock()
 }
 
-func (a *Agent) currentHostAPI() render.HostAPI {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.hostAPI
+// snapshot returns the host API server's endpoints and the service CIDR.
+func (h *hostFacts) snapshot() (render.HostAPI, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.api, h.serviceCIDR
 }
 
 // readHostAPI reads the default/kubernetes Service and its EndpointSlices.

@@ -31,7 +31,7 @@ type RunOptions struct {
 // good revision keeps being served and nothing is pruned.
 func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 	log := logr.FromContextOrDiscard(ctx)
-	if err := a.resolveServiceCIDR(ctx); err != nil {
+	if err := a.host.resolveServiceCIDR(ctx, a.client, a.opts.VirtualClusters); err != nil {
 		return err // a wrong range would refuse every tenant Service: stop at start
 	}
 	poll := time.NewTicker(opts.PollInterval)
@@ -46,13 +46,13 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 		a.opts.Metrics.observeFetch(time.Since(began), err)
 		if err != nil {
 			log.Error(err, "fetching the tenants repo failed; serving the last good revision")
-			a.alertFailure(ctx, "", "", "fetching the tenants repo: "+err.Error())
+			a.alerts.failure(ctx, "", "", "fetching the tenants repo: "+err.Error())
 			return
 		}
 		if !changed && art.Revision == applied && !retry {
 			return
 		}
-		a.recovered(ctx, "", art.Revision)
+		a.alerts.recovered(ctx, "", art.Revision)
 		a.SetCommit(art.Author, art.Message)
 		res, err := a.Sync(ctx, art.Path, art.Revision)
 		applied, retry = art.Revision, err != nil || res.Failed()

@@ -27,21 +27,21 @@ var ErrServiceCIDRMismatch = errors.New("the configured service CIDR differs fro
 
 // resolveServiceCIDR reads the host's service CIDRs once, for the virtual API servers,
 // which must allocate ClusterIPs from the same range so a Service keeps its IP on both
-// sides. Options.VCluster.ServiceCIDR (the --service-cidr flag) is an override used when
+// sides. The configured range (the --service-cidr flag) is an override used when
 // discovery fails; when both are known and differ, it is an error at start, not a refusal
-// at the tenant's first Service.
-func (a *Agent) resolveServiceCIDR(ctx context.Context) error {
-	if !a.opts.VirtualClusters {
+// at the tenant's first Service. Without virtual clusters there is nothing to resolve.
+func (h *hostFacts) resolveServiceCIDR(ctx context.Context, c client.Client, virtualClusters bool) error {
+	if !virtualClusters {
 		return nil
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.serviceCIDRResolved {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.serviceCIDRResolved {
 		return nil
 	}
 	log := logr.FromContextOrDiscard(ctx)
-	override := a.opts.VCluster.ServiceCIDR
-	found, err := ServiceCIDRs(ctx, a.client)
+	override := h.serviceCIDR
+	found, err := ServiceCIDRs(ctx, c)
 	switch {
 	case err != nil && override == "":
 		return fmt.Errorf("discovering the host's service CIDR (set --service-cidr to the host's --service-cluster-ip-range): %w", err)
@@ -53,8 +53,7 @@ func (a *Agent) resolveServiceCIDR(ctx context.Context) error {
 	default:
 		log.Info("host service CIDR discovered", "serviceCIDR", found)
 	}
-	a.opts.VCluster.ServiceCIDR = found
-	a.serviceCIDRResolved = true
+	h.serviceCIDR, h.serviceCIDRResolved = found, true
 	return nil
 }
 

@@ -1,12 +1,6 @@
 package reconciler
 
-import (
-	"context"
-	"fmt"
-	"time"
-
-	"github.com/tenantry/tenantry/notify"
-)
+import "time"
 
 // Defaults of the stalled rule.
 const (
@@ -50,29 +44,3 @@ func (s *stallTracker) failed(tenant, rev string, now time.Time, after time.Dura
 }
 
 func (s *stallTracker) recovered(tenant string) { delete(s.streaks, tenant) }
-
-// checkStalled applies the stalled rule to a failure and alerts once when it trips.
-func (a *Agent) checkStalled(ctx context.Context, tenant, rev, msg string) {
-	after, revisions := a.opts.StalledAfter, a.opts.StalledRevisions
-	if after <= 0 {
-		after = DefaultStalledAfter
-	}
-	if revisions <= 0 {
-		revisions = DefaultStalledRevisions
-	}
-	now := time.Now()
-	a.mu.Lock()
-	stalled, st := a.stalls.failed(tenant, rev, now, after, revisions)
-	since, n := st.since, len(st.revisions)
-	a.mu.Unlock()
-	if !stalled {
-		return
-	}
-	what := "tenant " + tenant
-	if tenant == "" {
-		what = "the tenants repo"
-	}
-	a.notify(ctx, notify.Event{Kind: notify.KindStalled, Tenant: tenant, Revision: rev,
-		Message: fmt.Sprintf("%s has failed on every attempt for %s, across %d revision(s); last error: %s",
-			what, now.Sub(since).Round(time.Second), n, msg)})
-}

@@ -2,22 +2,20 @@ package reconciler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/reconciler/loader"
+	"github.com/tenantry/tenantry/reconciler/plan"
 	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 // Result is the outcome of one pass over the tenants repo.
@@ -45,59 +43,81 @@ func (r *Result) Failed() bool {
 	return false
 }
 
-// Sync reconciles every tenant of the checkout at dir, at revision rev. Pruning, of
-// objects or whole tenants, is held back when the checkout is empty or any file fails.
+// pass is what one pass shares between its tenants: the inputs of their decisions and the
+// host Tenants of this agent instance as the pass found them, by name.
+type pass struct {
+	plan.Pass
+	listed map[string]*unstructured.Unstructured
+}
+
+// Sync reconciles every tenant of the checkout at dir, at revision rev: per tenant it opens
+// the status record, plans (plan.Decide), carries the plan out and writes the status once.
+// Pruning, of objects or whole tenants, is held back when the checkout is empty or any
+// file fails.
 func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("revision", rev)
 	ctx = logr.NewContext(ctx, log)
 	repo, err := loader.Load(dir)
 	if err != nil {
 		why := fmt.Sprintf("the tenants repo does not load: %v", err)
-		a.holdBack(ctx, rev, why)
+		a.alerts.holdBack(ctx, rev, why)
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
-	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: holdReason(repo)}
-	if err := a.resolveServiceCIDR(ctx); err != nil {
+	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: plan.HoldReason(repo)}
+	ps, templates, err := a.begin(ctx, repo, rev)
+	if err != nil {
 		return res, err
 	}
-	a.refreshHostAPI(ctx)
-	live, err := a.listManaged(ctx)
-	if err != nil {
+	if ps.listed, err = status.ListManaged(ctx, a.client, a.opts.Instance); err != nil {
 		return res, err
 	}
 	if err := a.ApplyGuards(ctx); err != nil { // fail closed: no tenant is applied unguarded
 		return res, err
 	}
-	ps := &passState{live: live, policies: a.applyTemplates(ctx, repo), defaults: repo.Defaults}
-	res.Tenants = a.reconcileAll(ctx, repo.Tenants, rev, res.HeldBack == "", ps)
+	if ps.Render.TemplatesErr == nil {
+		ps.Render.TemplatesErr = a.apply.ApplyTemplates(ctx, templates)
+	}
+	res.Tenants = a.reconcileAll(ctx, repo.Tenants, ps)
 	for _, f := range repo.Failed {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
-		a.markInvalid(ctx, f, rev)
+		a.reconcileInvalid(ctx, f, rev)
 	}
-	removed, why, err := a.removeTenants(ctx, repo, rev, res.HeldBack == "")
+	removed, why, err := a.removeTenants(ctx, repo, rev, res.HeldBack)
 	res.Removed = removed
 	if why != "" {
 		res.HeldBack = why
 	}
 	if res.HeldBack != "" {
-		a.holdBack(ctx, rev, res.HeldBack)
+		a.alerts.holdBack(ctx, rev, res.HeldBack)
 	}
 	a.opts.Metrics.setTenants(conditionCounts(repo.Tenants, res))
 	return res, err
 }
 
-func holdReason(repo *loader.Repo) string {
-	switch {
-	case repo.Files == 0:
-		return "the checkout has no tenant files"
-	case len(repo.Failed) > 0:
-		return fmt.Sprintf("%d tenant file(s) failed validation", len(repo.Failed))
+// begin prepares a pass (Sync's or Plan's) over a loaded repo: it learns the host's service
+// CIDR and API endpoints and selects the ConstraintTemplates, and returns the inputs of the
+// tenants' decisions with the templates the tenants use, labelled as applied.
+func (a *Agent) begin(ctx context.Context, repo *loader.Repo, rev string) (*pass, []*unstructured.Unstructured, error) {
+	if err := a.host.resolveServiceCIDR(ctx, a.client, a.opts.VirtualClusters); err != nil {
+		return nil, nil, err
 	}
-	return ""
+	a.host.refresh(ctx, a.client)
+	api, serviceCIDR := a.host.snapshot()
+	vc := a.opts.VCluster
+	vc.ServiceCIDR = serviceCIDR
+	byKind, err := render.TemplatesByKind(a.opts.Templates, repo.Policies)
+	var used []*unstructured.Unstructured
+	if err == nil {
+		used = render.UsedTemplates(repo.Tenants, byKind, a.opts.Instance)
+	}
+	return &pass{Pass: plan.Pass{Revision: rev, HeldBack: plan.HoldReason(repo), Defaults: repo.Defaults,
+		Render: render.DesiredOptions{HostAPI: api, Templates: byKind, TemplatesErr: err,
+			VirtualClusters: a.opts.VirtualClusters, VCluster: vc},
+		DetectOnly: a.opts.DetectOnly, ProtectedNamespaces: a.opts.ProtectedNamespaces}}, used, nil
 }
 
 // reconcileAll reconciles tenants concurrently with a bounded number of workers.
-func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, rev string, prune bool, ps *passState) []TenantResult {
+func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, ps *pass) []TenantResult {
 	out := make([]TenantResult, len(tenants))
 	sem := make(chan struct{}, a.opts.Workers)
 	var wg sync.WaitGroup
@@ -107,7 +127,7 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, re
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			began := time.Now()
-			out[i] = a.reconcileTenant(ctx, t, rev, prune, ps)
+			out[i] = a.reconcileTenant(ctx, t, ps)
 			a.opts.Metrics.observeReconcile(t.Name, outcomeOf(t.Spec.Paused, out[i]), time.Since(began), time.Now())
 			if out[i].Err != nil {
 				logr.FromContextOrDiscard(ctx).Error(out[i].Err, "tenant failed", "tenant", t.Name)
@@ -118,165 +138,51 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, re
 	return out
 }
 
-// markInvalid records a tenant file that failed validation as Stalled, leaving its
-// live objects and spec alone.
-func (a *Agent) markInvalid(ctx context.Context, f loader.FailedTenant, rev string) {
-	live, old, exists, err := a.getTenant(ctx, f.Name)
-	if err == nil && !exists {
-		stub := &v1alpha1.Tenant{}
-		stub.Name = f.Name
-		if live, err = a.mirrorObject(stub); err == nil {
-			err = a.client.Create(ctx, live)
-		}
-	}
-	if err != nil {
-		logr.FromContextOrDiscard(ctx).Error(err, "recording an invalid tenant", "tenant", f.Name)
-		return
-	}
-	st := copyStatus(old)
-	st.LastAttemptedRevision, st.SourcePath = rev, f.Path
-	a.fail(ctx, live, old, st, rev, v1alpha1.ReasonInvalid, f.Errors, TenantResult{Name: f.Name})
-}
-
-// removeTenants removes host Tenants whose files left the repo, by their deletion
-// policy. It returns why it held back, if it did.
-func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev string, allowed bool) ([]string, string, error) {
-	gone, total, err := a.departed(ctx, repo)
-	if err != nil || len(gone) == 0 {
+// removeTenants removes the host Tenants whose files left the repo, as plan.Removals
+// decides, unless the pass holds removals back (heldBack). It returns why the removals
+// were held back when the deletion limit is the reason.
+func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev, heldBack string) ([]string, string, error) {
+	managed, err := status.ListManaged(ctx, a.client, a.opts.Instance)
+	if err != nil || heldBack != "" {
 		return nil, "", err
 	}
-	if !allowed {
-		return nil, "", nil
-	}
-	if limit := a.deletionLimit(repo, total); len(gone) > limit && !a.opts.AllowMassDeletion {
-		return nil, fmt.Sprintf("revision would remove %d of %d tenants, more than the limit of %d (use --allow-mass-deletion)", len(gone), total, limit), nil
+	removals, why := plan.Removals(repo, managed, "", a.limits)
+	if why != "" {
+		return nil, why, nil
 	}
 	var removed []string
-	for _, u := range gone {
-		if err := a.removeTenant(ctx, u, rev); err != nil {
+	for _, r := range removals {
+		if err := a.removeTenant(ctx, r, rev); err != nil {
 			return removed, "", err
 		}
-		removed = append(removed, u.GetName())
+		removed = append(removed, r.Name)
 	}
 	return removed, "", nil
 }
 
-// passState is what one pass shares between its tenants.
-type passState struct {
-	live     map[string]*unstructured.Unstructured // host Tenants managed by this agent, by name
-	policies *policyPhase
-	defaults *v1alpha1.TenantDefaults // the repo's defaults.yaml, nil when it has none
-}
-
-// listManaged lists the host Tenants managed by this agent instance, by name: one
-// request per pass instead of one per tenant.
-func (a *Agent) listManaged(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
-	if err := a.client.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, LabelAgent: a.opts.Instance}); err != nil {
-		return nil, fmt.Errorf("listing host tenants: %w", err)
-	}
-	out := make(map[string]*unstructured.Unstructured, len(list.Items))
-	for i := range list.Items {
-		out[list.Items[i].GetName()] = &list.Items[i]
-	}
-	return out, nil
-}
-
-// deletionLimit is how many tenants one revision may remove: defaults.yaml's
-// maxTenantDeletions or --max-tenant-deletions, raised by --max-deletion-share of total.
-func (a *Agent) deletionLimit(repo *loader.Repo, total int) int {
-	limit := a.opts.MaxTenantDeletions
-	if repo.Defaults != nil && repo.Defaults.Spec.MaxTenantDeletions != nil {
-		limit = *repo.Defaults.Spec.MaxTenantDeletions
-	}
-	return max(limit, int(a.opts.MaxTenantDeletionShare*float64(total)))
-}
-
-// departed lists managed host Tenants that no file in the repo declares, and how many
-// managed Tenants there are in all.
-func (a *Agent) departed(ctx context.Context, repo *loader.Repo) ([]*unstructured.Unstructured, int, error) {
-	declared := map[string]bool{}
-	for _, t := range repo.Tenants {
-		declared[t.Name] = true
-	}
-	for _, f := range repo.Failed {
-		declared[f.Name] = true
-	}
-	live, err := a.listManaged(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	var gone []*unstructured.Unstructured
-	for name, u := range live {
-		if !declared[name] {
-			gone = append(gone, u)
-		}
-	}
-	sort.Slice(gone, func(i, j int) bool { return gone[i].GetName() < gone[j].GetName() })
-	return gone, len(live), nil
-}
-
 // removeTenant stops managing a tenant. Retain (the default) leaves its namespace, virtual
 // cluster and data in place, marked orphaned; Delete removes every inventory object.
-func (a *Agent) removeTenant(ctx context.Context, u *unstructured.Unstructured, rev string) error {
-	ctx = withTenant(ctx, u.GetName(), "")
-	log := logr.FromContextOrDiscard(ctx)
-	st, err := statusOf(u)
-	if err != nil {
-		return err
+func (a *Agent) removeTenant(ctx context.Context, r plan.RemovedTenant, rev string) error {
+	ctx = withTenant(ctx, r.Name, "")
+	if r.Err != nil {
+		return r.Err
 	}
-	policy, _, _ := unstructured.NestedString(u.Object, "spec", "deletionPolicy")
-	objs, err := objectsOf(st.Inventory)
-	if err != nil {
-		return err
-	}
-	if policy == string(v1alpha1.DeletionDelete) {
-		cs, err := a.rm.DeleteAll(ctx, objs, ownedBy(u.GetName()))
-		logChanges(ctx, "pruned", cs, err)
-		if err != nil {
-			return fmt.Errorf("deleting tenant %s: %w", u.GetName(), err)
+	if r.DeletionPolicy == string(v1alpha1.DeletionDelete) {
+		if _, err := a.apply.Prune(ctx, r.Name, r.Objects); err != nil {
+			return fmt.Errorf("deleting tenant %s: %w", r.Name, err)
 		}
-		log.Info("tenant deleted with its data (deletionPolicy: Delete)")
-	} else if err := a.orphan(ctx, objs, rev); err != nil {
+		logr.FromContextOrDiscard(ctx).Info("tenant deleted with its data (deletionPolicy: Delete)")
+	} else if err := a.apply.Orphan(ctx, r.Objects, rev); err != nil {
 		return err
 	}
-	if err := client.IgnoreNotFound(a.client.Delete(ctx, u)); err != nil {
-		return fmt.Errorf("removing Tenant %s: %w", u.GetName(), err)
+	if err := status.Delete(ctx, a.client, r.Live); err != nil {
+		return err
 	}
-	a.forget(u.GetName())
-	a.opts.Metrics.forgetTenant(u.GetName())
-	a.recorder.Eventf(u, corev1.EventTypeNormal, "Removed", "tenant file removed at %s (deletionPolicy %q)", rev, policy)
-	a.notify(ctx, notify.Event{Kind: notify.KindPruned, Tenant: u.GetName(), Revision: rev,
+	a.applied.forget(r.Name)
+	a.opts.Metrics.forgetTenant(r.Name)
+	policy, _, _ := unstructured.NestedString(r.Live.Object, "spec", "deletionPolicy")
+	a.recorder.Eventf(r.Live, corev1.EventTypeNormal, "Removed", "tenant file removed at %s (deletionPolicy %q)", rev, policy)
+	a.alerts.send(ctx, notify.Event{Kind: notify.KindPruned, Tenant: r.Name, Revision: rev,
 		Message: fmt.Sprintf("tenant removed from Git; deletionPolicy %q", policy)})
 	return nil
-}
-
-// orphan marks a retained tenant's namespaces so admins can find them.
-func (a *Agent) orphan(ctx context.Context, objs []*unstructured.Unstructured, rev string) error {
-	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-		render.AnnotationOrphan: fmt.Sprintf("%s at %s", rev, time.Now().UTC().Format(time.RFC3339)),
-	}}})
-	for _, o := range objs {
-		if o.GetKind() != "Namespace" {
-			continue
-		}
-		if err := client.IgnoreNotFound(a.client.Patch(ctx, o, client.RawPatch(types.MergePatchType, patch))); err != nil {
-			return fmt.Errorf("marking namespace %s orphaned: %w", o.GetName(), err)
-		}
-	}
-	return nil
-}
-
-// holdBack reports, once per revision and reason, that pruning was held back.
-func (a *Agent) holdBack(ctx context.Context, rev, why string) {
-	logr.FromContextOrDiscard(ctx).Info("pruning held back", "reason", why)
-	a.mu.Lock()
-	key := rev + "\x00" + why
-	seen := a.heldBack == key
-	a.heldBack = key
-	a.mu.Unlock()
-	if !seen {
-		a.notify(ctx, notify.Event{Kind: notify.KindHeldBack, Revision: rev, Message: "pruning held back: " + why})
-	}
 }

@@ -4,26 +4,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/syncer/translate"
-)
-
-// Labels and annotations the syncer puts on every host object it creates. The syncer only
-// ever touches host objects that carry LabelManagedBy with its own vcluster name.
-const (
-	// LabelManagedBy holds the name of the vcluster that created a host object.
-	LabelManagedBy = translate.LabelManagedBy
-	// LabelNamespace holds the virtual namespace of a host object; service and network
-	// policy selectors are narrowed by it, so virtual namespaces stay apart on the host.
-	LabelNamespace = translate.LabelNamespace
-	// AnnotationName, AnnotationNamespace, AnnotationUID and AnnotationKind name the
-	// virtual origin of a host object.
-	AnnotationName      = translate.AnnotationName
-	AnnotationNamespace = translate.AnnotationNamespace
-	AnnotationUID       = translate.AnnotationUID
-	AnnotationKind      = translate.AnnotationKind
-	// LabelControlPlane selects a virtual cluster's own control-plane pod; the syncer
-	// refuses it (like every key in the tenantry.dev domain) on any virtual object.
-	LabelControlPlane = translate.LabelControlPlane
 )
 
 // Config is what the syncer needs to run for one virtual cluster.

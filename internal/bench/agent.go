@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/internal/localrepo"
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/source"
-	"github.com/tenantry/tenantry/test/cluster"
 )
 
 // agentUser is the identity the benchmarked agent authenticates as, so the audit log
@@ -74,7 +74,7 @@ func writeTenants(dir string, n int) (*localrepo.Repo, error) {
 // n tenants, a no-op pass (time and mutating requests, from the audit log), and a
 // one-tenant change from commit to applied.
 func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
-	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
+	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 	return r, nil
 }
 
-func newAgent(c *cluster.Cluster, work string) (*reconciler.Agent, *source.Source, error) {
+func newAgent(c *localcluster.Cluster, work string) (*reconciler.Agent, *source.Source, error) {
 	lib, err := policy.Library()
 	if err != nil {
 		return nil, nil, err
@@ -154,7 +154,7 @@ func pass(ctx context.Context, agent *reconciler.Agent, src *source.Source, n in
 	return nil
 }
 
-func noopPass(ctx context.Context, c *cluster.Cluster, agent *reconciler.Agent, src *source.Source, n int) (time.Duration, int, error) {
+func noopPass(ctx context.Context, c *localcluster.Cluster, agent *reconciler.Agent, src *source.Source, n int) (time.Duration, int, error) {
 	before, err := c.MutatingRequests(agentUser)
 	if err != nil {
 		return 0, 0, err

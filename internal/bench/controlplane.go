@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
 )
 
 // controlPlaneFigures measures the tenant-shaped control plane (kube-apiserver over
@@ -16,7 +16,7 @@ import (
 func controlPlaneFigures(ctx context.Context, o Options) []Figure {
 	var start, rss []float64
 	for range o.Runs {
-		c, err := cluster.Start(ctx, cluster.Options{Storage: cluster.Kine, NoControllerManager: true})
+		c, err := localcluster.Start(ctx, localcluster.Options{Storage: localcluster.Kine, NoControllerManager: true})
 		if err != nil {
 			return []Figure{{Name: "tenant-shaped control plane", Missing: err.Error()}}
 		}

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
 )
 
 // fluxShape is how Flux users lay out a one-file-per-tenant repo.
@@ -57,7 +57,7 @@ func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit tim
 	if err != nil {
 		return nil, err
 	}
-	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
+	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit tim
 
 // fluxBinary finds the cached kustomize-controller (hack/components.sh flux).
 func fluxBinary() (string, error) {
-	dir, err := cluster.ComponentsDir()
+	dir, err := localcluster.ComponentsDir()
 	if err != nil {
 		return "", err
 	}

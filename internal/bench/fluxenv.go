@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
 )
 
 const fluxNamespace = "flux-system"
@@ -28,7 +28,7 @@ var (
 // fluxEnv is kustomize-controller running against a test bed, fed by an artifact
 // server that stands in for source-controller (which cannot be built here).
 type fluxEnv struct {
-	c        *cluster.Cluster
+	c        *localcluster.Cluster
 	dyn      dynamic.Interface
 	dir      string // the rendered repo: infra/ and tenants/<name>/
 	rendered *renderedRepo
@@ -39,7 +39,7 @@ type fluxEnv struct {
 	cmd            *exec.Cmd
 }
 
-func newFluxEnv(ctx context.Context, c *cluster.Cluster, bin, dir string, rendered *renderedRepo, shape fluxShape) (_ *fluxEnv, err error) {
+func newFluxEnv(ctx context.Context, c *localcluster.Cluster, bin, dir string, rendered *renderedRepo, shape fluxShape) (_ *fluxEnv, err error) {
 	cfg, err := c.ConfigFor("bench", "system:masters")
 	if err != nil {
 		return nil, err
@@ -98,13 +98,13 @@ func installFluxCRDs(ctx context.Context, dyn dynamic.Interface, dir string) err
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", f, err)
 		}
-		objs, err := cluster.CRDsFromManifest(data)
+		objs, err := localcluster.CRDsFromManifest(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		crds = append(crds, objs...)
 	}
-	if err := cluster.ApplyCRDs(ctx, dyn, crds); err != nil {
+	if err := localcluster.ApplyCRDs(ctx, dyn, crds); err != nil {
 		return err
 	}
 	return createNamespace(ctx, dyn, fluxNamespace)
@@ -120,7 +120,7 @@ func (e *fluxEnv) startController(bin, dir string) error {
 	if err != nil {
 		return err
 	}
-	health, err := cluster.FreePort()
+	health, err := localcluster.FreePort()
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/internal/localrepo"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/reconciler/source"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 const (
@@ -43,7 +44,7 @@ type nodeRun struct {
 
 // nodeBench is one host with a real node, a tenants repo and an agent reconciling it.
 type nodeBench struct {
-	c     *cluster.Cluster
+	c     *localcluster.Cluster
 	cs    kubernetes.Interface
 	repo  *localrepo.Repo
 	src   *source.Source
@@ -58,7 +59,7 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 		fmt.Fprintf(o.Log, "bench: no node figures, the real node cannot run here: %v\n", err)
 		return nil, nil
 	}
-	c, err := cluster.Start(ctx, cluster.Options{Node: true})
+	c, err := localcluster.Start(ctx, localcluster.Options{Node: true})
 	if err != nil {
 		return nil, fmt.Errorf("starting the host and its node: %w", err)
 	}
@@ -84,7 +85,7 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 
 // nodeUnavailable says why the node figures cannot be measured here, or nil.
 func nodeUnavailable() error {
-	if err := cluster.NodeAvailable(); err != nil {
+	if err := localcluster.NodeAvailable(); err != nil {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join("bin", "images", nodeImage)); err != nil {
@@ -93,7 +94,7 @@ func nodeUnavailable() error {
 	return nil
 }
 
-func stopNode(c *cluster.Cluster, o Options) {
+func stopNode(c *localcluster.Cluster, o Options) {
 	c.Cleanup()
 	if err := c.NodeCleanupError(); err != nil {
 		fmt.Fprintf(o.Log, "bench: the node's clean-up left something behind: %v\n", err)
@@ -101,7 +102,7 @@ func stopNode(c *cluster.Cluster, o Options) {
 }
 
 // newNodeBench makes the repo and the agent, and syncs the paused placeholder tenant.
-func newNodeBench(ctx context.Context, c *cluster.Cluster, dir string) (*nodeBench, error) {
+func newNodeBench(ctx context.Context, c *localcluster.Cluster, dir string) (*nodeBench, error) {
 	b := &nodeBench{c: c}
 	var err error
 	if b.cs, err = kubernetes.NewForConfig(c.Config); err != nil {
@@ -212,7 +213,7 @@ func (b *nodeBench) commitAndSync(ctx context.Context, name, body string) error 
 
 // readyTenant returns the host Tenant, or an error unless it is Ready with its control plane.
 func (b *nodeBench) readyTenant(ctx context.Context, name string) (*v1alpha1.Tenant, error) {
-	all, err := reconciler.ListTenants(ctx, b.agent.Client())
+	all, err := status.ListTenants(ctx, b.agent.Client())
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func (b *nodeBench) podRSS(ctx context.Context, ns, pod string) (float64, error)
 }
 
 // componentsRSS is the RSS, in MiB, of the host's and the node's processes.
-func componentsRSS(c *cluster.Cluster) float64 {
+func componentsRSS(c *localcluster.Cluster) float64 {
 	var total int64
 	for _, rss := range c.RSS() {
 		total += rss
@@ -243,7 +244,7 @@ func componentsRSS(c *cluster.Cluster) float64 {
 	return float64(total) / (1 << 20)
 }
 
-func componentNames(c *cluster.Cluster) []string {
+func componentNames(c *localcluster.Cluster) []string {
 	var names []string
 	for name := range c.RSS() {
 		names = append(names, name)

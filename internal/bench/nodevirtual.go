@@ -14,10 +14,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/syncer/translate"
-	"github.com/tenantry/tenantry/test/cluster"
 )
 
 // virtualClient reads the tenant's config-local kubeconfig (server https://127.0.0.1:PORT,
@@ -28,7 +27,7 @@ func (b *nodeBench) virtualClient(ctx context.Context, tn *v1alpha1.Tenant) (kub
 	if err != nil {
 		return nil, fmt.Errorf("reading the tenant's kubeconfig: %w", err)
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[controlplane.SecretKeyConfigLocal])
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[wellknown.SecretKeyConfigLocal])
 	if err != nil {
 		return nil, fmt.Errorf("parsing the tenant's kubeconfig: %w", err)
 	}
@@ -51,7 +50,7 @@ func (b *nodeBench) virtualClient(ctx context.Context, tn *v1alpha1.Tenant) (kub
 // pods are Running and Ready there and their containers run on the node.
 func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns, vcluster string) (time.Duration, error) {
 	began := time.Now()
-	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, cluster.EchoDeployment(nodeReplicas), metav1.CreateOptions{}); err != nil {
+	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, localcluster.EchoDeployment(nodeReplicas), metav1.CreateOptions{}); err != nil {
 		return 0, fmt.Errorf("creating the virtual Deployment: %w", err)
 	}
 	var pods []corev1.Pod
@@ -61,7 +60,7 @@ func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns
 			return false, err
 		}
 		pods = list.Items
-		ready := cluster.RunningReady(pods)
+		ready := localcluster.RunningReady(pods)
 		return ready == nodeReplicas && len(pods) == nodeReplicas, fmt.Errorf("%d of %d ready", ready, len(pods))
 	})
 	if err == nil {
@@ -84,7 +83,7 @@ func (b *nodeBench) containersRunning(ctx context.Context, ns, vcluster string, 
 		have[c.Pod+"/"+c.Name] = true
 	}
 	for _, p := range pods {
-		if host := translate.HostName(p.Name, p.Namespace, vcluster); !have[host+"/echo"] {
+		if host := wellknown.HostName(p.Name, p.Namespace, vcluster); !have[host+"/echo"] {
 			return false, fmt.Errorf("no running echo container of %s among %d", host, len(running))
 		}
 	}

@@ -14,10 +14,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler/loader"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/test/cluster"
 )
 
 // peerRun is `kubectl apply --server-side` over the same rendered objects, as a CI job
@@ -38,7 +38,7 @@ func runPeer(ctx context.Context, n int, work string) (*peerRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: true, Dir: filepath.Join(work, "cluster")})
+	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: true, Dir: filepath.Join(work, "cluster")})
 	if err != nil {
 		return nil, err
 	}

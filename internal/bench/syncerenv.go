@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
 )
 
 const (
@@ -29,7 +29,7 @@ const (
 
 // syncerEnv is one run's host and virtual control planes, ready for the syncer.
 type syncerEnv struct {
-	host, virtual     *cluster.Cluster
+	host, virtual     *localcluster.Cluster
 	hostCS, virtualCS kubernetes.Interface
 }
 
@@ -38,10 +38,10 @@ type syncerEnv struct {
 func newSyncerEnv(ctx context.Context, dir string) (*syncerEnv, error) {
 	e := &syncerEnv{}
 	var err error
-	if e.host, err = cluster.Start(ctx, cluster.Options{NoControllerManager: true, Dir: filepath.Join(dir, "host")}); err != nil {
+	if e.host, err = localcluster.Start(ctx, localcluster.Options{NoControllerManager: true, Dir: filepath.Join(dir, "host")}); err != nil {
 		return nil, fmt.Errorf("starting the host: %w", err)
 	}
-	if e.virtual, err = cluster.Start(ctx, cluster.Options{Storage: cluster.Kine, NoControllerManager: true, Dir: filepath.Join(dir, "virtual")}); err != nil {
+	if e.virtual, err = localcluster.Start(ctx, localcluster.Options{Storage: localcluster.Kine, NoControllerManager: true, Dir: filepath.Join(dir, "virtual")}); err != nil {
 		e.host.Cleanup()
 		return nil, fmt.Errorf("starting the virtual control plane: %w", err)
 	}

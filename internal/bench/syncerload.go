@@ -11,8 +11,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/tenantry/tenantry/syncer/translate"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/standin"
 )
 
 // syncerConcurrency is how many pods the load creates, and the kubelet stand-in marks
@@ -74,9 +74,8 @@ func (l *syncerLoad) start(ctx context.Context) {
 	})
 	host.Start(ctx.Done())
 	virtual.Start(ctx.Done())
-	for range syncerConcurrency {
-		go l.kubelet(ctx)
-	}
+	kubelet := &standin.Kubelet{Client: l.env.hostCS, Node: syncerNode}
+	kubelet.Serve(ctx, l.work, syncerConcurrency, l.started)
 }
 
 func (l *syncerLoad) hostPodAdded(obj any) {
@@ -84,7 +83,7 @@ func (l *syncerLoad) hostPodAdded(obj any) {
 	if !ok {
 		return
 	}
-	l.record(p.Annotations[translate.AnnotationName], func(t *podTimes) { setOnce(&t.onHost) })
+	l.record(p.Annotations[wellknown.VClusterAnnotationName], func(t *podTimes) { setOnce(&t.onHost) })
 	if p.Spec.NodeName == "" {
 		l.work <- p
 	}
@@ -97,38 +96,14 @@ func (l *syncerLoad) virtualPodSeen(obj any) {
 	}
 }
 
-// kubelet plays the kubelet for host pods: binds each to the host node, then marks it
-// Running and Ready with a pod IP.
-func (l *syncerLoad) kubelet(ctx context.Context) {
-	pods := l.env.hostCS.CoreV1().Pods(syncerHostNS)
-	for {
-		var p *corev1.Pod
-		select {
-		case <-ctx.Done():
-			return
-		case p = <-l.work:
-		}
-		b := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: p.Name}, Target: corev1.ObjectReference{Kind: "Node", Name: syncerNode}}
-		if err := pods.Bind(ctx, b, metav1.CreateOptions{}); err != nil {
-			l.fail(fmt.Errorf("binding host pod %s: %w", p.Name, err))
-			continue
-		}
-		r := runningPod(p)
-		r.ResourceVersion = "" // pods allow unconditional updates; the bind moved it on
-		if _, err := pods.UpdateStatus(ctx, r, metav1.UpdateOptions{}); err != nil {
-			l.fail(fmt.Errorf("marking host pod %s Running: %w", p.Name, err))
-			continue
-		}
-		l.record(p.Annotations[translate.AnnotationName], func(t *podTimes) { setOnce(&t.marked) })
+// started records when the stand-in kubelet has bound a host pod and marked it Running
+// and Ready (its status update returned), or why it could not.
+func (l *syncerLoad) started(p *corev1.Pod, err error) {
+	if err != nil {
+		l.fail(fmt.Errorf("host %w", err))
+		return
 	}
-}
-
-// runningPod is p as a kubelet reports it once its containers run and are ready.
-func runningPod(p *corev1.Pod) *corev1.Pod {
-	p = p.DeepCopy()
-	p.Spec.NodeName = syncerNode
-	cluster.SetRunning(p, "10.0.0.1", fmt.Sprintf("10.244.%d.%d", len(p.Name)%200, int(p.UID[0])%250+2))
-	return p
+	l.record(p.Annotations[wellknown.VClusterAnnotationName], func(t *podTimes) { setOnce(&t.marked) })
 }
 
 // benchPod is a small virtual pod; its image need not exist, as no container runs.

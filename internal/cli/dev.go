@@ -16,12 +16,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/internal/localrepo"
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/reconciler/source"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/reconciler/status"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
@@ -87,7 +88,7 @@ func RunDev(ctx context.Context, out io.Writer, o DevOptions) error {
 // DevEnv is a running `tenantry dev`: the local host control plane (and node), the tenants
 // dir served as a Git repo, and the agent, not yet reconciling.
 type DevEnv struct {
-	Cluster *cluster.Cluster
+	Cluster *localcluster.Cluster
 	Agent   *reconciler.Agent
 	out     io.Writer
 	src     *source.Source
@@ -99,7 +100,7 @@ func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, er
 	if o.Node {
 		o.VCluster.PullPolicy = corev1.PullNever // the node has the images `make images` built, imported at start
 	}
-	c, err := cluster.Start(ctx, cluster.Options{Gatekeeper: o.Gatekeeper, Node: o.Node})
+	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: o.Gatekeeper, Node: o.Node})
 	if err != nil {
 		return nil, fmt.Errorf("starting the local host control plane: %w", err)
 	}
@@ -113,7 +114,7 @@ func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, er
 	fmt.Fprintf(out, "host control plane %s ready in %s\n  export KUBECONFIG=%s\n  kubectl get tenants\n",
 		c.Version, c.StartupTime.Round(time.Millisecond), c.Kubeconfig)
 	if o.Node {
-		fmt.Fprintf(out, "with a real node (%s): once a tenant is Ready, reach its virtual cluster with\n  tenantry kubeconfig TENANT --port-forward --kubeconfig %s\n", cluster.NodeName, c.Kubeconfig)
+		fmt.Fprintf(out, "with a real node (%s): once a tenant is Ready, reach its virtual cluster with\n  tenantry kubeconfig TENANT --port-forward --kubeconfig %s\n", localcluster.NodeName, c.Kubeconfig)
 	}
 	repo, err := serveDir(o.Tenants, filepath.Join(c.Dir, "tenants-repo"))
 	if err != nil {
@@ -199,7 +200,7 @@ func printTenants(ctx context.Context, out io.Writer, agent *reconciler.Agent, r
 	if res.HeldBack != "" {
 		fmt.Fprintf(out, "pruning held back: %s\n", res.HeldBack)
 	}
-	tenants, err := reconciler.ListTenants(ctx, agent.Client())
+	tenants, err := status.ListTenants(ctx, agent.Client())
 	if err != nil {
 		fmt.Fprintf(out, "listing tenants: %v\n", err)
 		return false

@@ -6,11 +6,11 @@ import (
 	"io"
 	"strings"
 
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/plan"
 )
 
 // planWriters print a plan in each --output format of `tenantry diff`.
-var planWriters = map[string]func(io.Writer, *reconciler.Plan) error{
+var planWriters = map[string]func(io.Writer, *plan.Plan) error{
 	"text":     writePlanText,
 	"markdown": writePlanMarkdown,
 	"json":     writePlanJSON,
@@ -22,7 +22,7 @@ type planCounts struct {
 	create, configure, stamped, del, templates          int
 }
 
-func countPlan(p *reconciler.Plan) planCounts {
+func countPlan(p *plan.Plan) planCounts {
 	var n planCounts
 	for i := range p.Tenants {
 		t := &p.Tenants[i]
@@ -41,9 +41,9 @@ func countPlan(p *reconciler.Plan) planCounts {
 				continue
 			}
 			switch {
-			case o.Action == reconciler.ActionCreate:
+			case o.Action == plan.ActionCreate:
 				n.create++
-			case o.Action == reconciler.ActionDelete:
+			case o.Action == plan.ActionDelete:
 				n.del++
 			case o.StampOnly:
 				n.stamped++
@@ -82,41 +82,41 @@ func (n planCounts) String() string {
 	return s
 }
 
-func writePlanJSON(w io.Writer, p *reconciler.Plan) error {
+func writePlanJSON(w io.Writer, p *plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		*reconciler.Plan
+		*plan.Plan
 		Changed bool `json:"changed"`
 		Failed  bool `json:"failed"`
 	}{p, p.Changed(), p.Failed()})
 }
 
 // symbol marks an object action in text output.
-func symbol(o reconciler.ObjectChange) string {
+func symbol(o plan.ObjectChange) string {
 	switch o.Action {
-	case reconciler.ActionCreate:
+	case plan.ActionCreate:
 		return "+"
-	case reconciler.ActionDelete:
+	case plan.ActionDelete:
 		return "-"
-	case reconciler.ActionConfigure:
+	case plan.ActionConfigure:
 		return "~"
 	}
 	return "="
 }
 
 // note explains an object change that is special: drift, held back.
-func note(o reconciler.ObjectChange) string {
+func note(o plan.ObjectChange) string {
 	switch {
-	case o.Action == reconciler.ActionDelete && o.HeldBack:
+	case o.Action == plan.ActionDelete && o.HeldBack:
 		return "prune held back"
-	case o.Action == reconciler.ActionDelete:
+	case o.Action == plan.ActionDelete:
 		return "prune"
-	case o.Drift == reconciler.DriftCheck:
+	case o.Drift == plan.DriftCheck:
 		return "drift; not from this revision: the agent's drift check corrects it"
-	case o.Drift == reconciler.DriftDetectOnly:
+	case o.Drift == plan.DriftDetectOnly:
 		return "drift; detect-only: reported, left as is"
-	case o.Drift != "" && o.Action == reconciler.ActionCreate:
+	case o.Drift != "" && o.Action == plan.ActionCreate:
 		return "drift: deleted on the cluster; recreated"
 	case o.Drift != "":
 		return "drift; corrected"
@@ -125,11 +125,11 @@ func note(o reconciler.ObjectChange) string {
 }
 
 // noChanges reports whether the plan's revision changes nothing and nothing is wrong.
-func noChanges(p *reconciler.Plan) bool {
+func noChanges(p *plan.Plan) bool {
 	return !p.Changed() && !p.Failed() && p.HeldBack == ""
 }
 
-func writePlanText(w io.Writer, p *reconciler.Plan) error {
+func writePlanText(w io.Writer, p *plan.Plan) error {
 	quiet := noChanges(p)
 	if quiet {
 		fmt.Fprintf(w, "no changes: the host cluster matches %s (%d tenant(s))\n", p.Revision, len(p.Tenants))
@@ -181,7 +181,7 @@ func writePlanText(w io.Writer, p *reconciler.Plan) error {
 	return nil
 }
 
-func pausedNote(t *reconciler.TenantPlan) string {
+func pausedNote(t *plan.TenantPlan) string {
 	if t.Paused {
 		return " (paused: only the Tenant object is applied)"
 	}
@@ -190,17 +190,17 @@ func pausedNote(t *reconciler.TenantPlan) string {
 
 // changedObjects keeps the objects that change, and the held-back or uncorrected ones
 // worth showing.
-func changedObjects(objs []reconciler.ObjectChange) []reconciler.ObjectChange {
-	var out []reconciler.ObjectChange
+func changedObjects(objs []plan.ObjectChange) []plan.ObjectChange {
+	var out []plan.ObjectChange
 	for _, o := range objs {
-		if o.Action != reconciler.ActionUnchanged {
+		if o.Action != plan.ActionUnchanged {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func writeObjectsText(w io.Writer, objs []reconciler.ObjectChange) {
+func writeObjectsText(w io.Writer, objs []plan.ObjectChange) {
 	var stamped []string
 	for _, o := range objs {
 		if o.StampOnly && o.Drift == "" {
@@ -221,7 +221,7 @@ func writeObjectsText(w io.Writer, objs []reconciler.ObjectChange) {
 	}
 }
 
-func removalText(r reconciler.RemovedTenant) string {
+func removalText(r plan.RemovedTenant) string {
 	var s string
 	if r.DeletionPolicy == "Delete" {
 		s = fmt.Sprintf("deletionPolicy Delete: the Tenant and its %d object(s) are deleted, the namespace and its data included", len(r.Delete))
@@ -234,7 +234,7 @@ func removalText(r reconciler.RemovedTenant) string {
 	return s
 }
 
-func writePlanMarkdown(w io.Writer, p *reconciler.Plan) error {
+func writePlanMarkdown(w io.Writer, p *plan.Plan) error {
 	fmt.Fprintf(w, "### tenantry diff for `%s`\n\n", p.Revision)
 	if noChanges(p) {
 		fmt.Fprintf(w, "No changes: the host cluster matches this revision (%d tenant(s)).\n", len(p.Tenants))
@@ -272,9 +272,9 @@ func writePlanMarkdown(w io.Writer, p *reconciler.Plan) error {
 
 // markdownRows lists one table row per object that changes or needs attention, and the
 // tenants with nothing to show.
-func markdownRows(p *reconciler.Plan) ([][4]string, []string) {
+func markdownRows(p *plan.Plan) ([][4]string, []string) {
 	var rows [][4]string
-	add := func(tenant string, o reconciler.ObjectChange) {
+	add := func(tenant string, o plan.ObjectChange) {
 		var details []string
 		if n := note(o); n != "" {
 			details = append(details, n)

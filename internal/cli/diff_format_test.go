@@ -6,32 +6,32 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/plan"
 )
 
 // samplePlan has one of everything the diff output shows.
-func samplePlan() *reconciler.Plan {
-	return &reconciler.Plan{
+func samplePlan() *plan.Plan {
+	return &plan.Plan{
 		Revision: "main@sha1:2222",
-		Templates: []reconciler.ObjectChange{{Object: "ConstraintTemplate/k8sblocknodeport", Action: reconciler.ActionConfigure,
-			Fields: []reconciler.FieldChange{{Path: "spec.targets[0].rego", Old: "a", New: "b"}}}},
-		Tenants: []reconciler.TenantPlan{
-			{Name: "calm", Source: "tenants/calm.yaml", Objects: []reconciler.ObjectChange{{Object: "Tenant/calm", Action: reconciler.ActionUnchanged}}},
-			{Name: "drifty", Source: "tenants/drifty.yaml", Objects: []reconciler.ObjectChange{
-				{Object: "LimitRange/tenant-drifty/tenant-limits", Action: reconciler.ActionConfigure, Drift: reconciler.DriftDetectOnly,
-					Fields: []reconciler.FieldChange{{Path: "spec.limits[0].max.cpu", Old: "2", New: "1"}}},
+		Templates: []plan.ObjectChange{{Object: "ConstraintTemplate/k8sblocknodeport", Action: plan.ActionConfigure,
+			Fields: []plan.FieldChange{{Path: "spec.targets[0].rego", Old: "a", New: "b"}}}},
+		Tenants: []plan.TenantPlan{
+			{Name: "calm", Source: "tenants/calm.yaml", Objects: []plan.ObjectChange{{Object: "Tenant/calm", Action: plan.ActionUnchanged}}},
+			{Name: "drifty", Source: "tenants/drifty.yaml", Objects: []plan.ObjectChange{
+				{Object: "LimitRange/tenant-drifty/tenant-limits", Action: plan.ActionConfigure, Drift: plan.DriftDetectOnly,
+					Fields: []plan.FieldChange{{Path: "spec.limits[0].max.cpu", Old: "2", New: "1"}}},
 			}},
-			{Name: "fixing", Source: "tenants/fixing.yaml", Objects: []reconciler.ObjectChange{
-				{Object: "NetworkPolicy/tenant-fixing/tenantry-allow-dns", Action: reconciler.ActionCreate, Drift: reconciler.DriftCorrected},
-				{Object: "LimitRange/tenant-fixing/tenant-limits", Action: reconciler.ActionDelete, HeldBack: true},
+			{Name: "fixing", Source: "tenants/fixing.yaml", Objects: []plan.ObjectChange{
+				{Object: "NetworkPolicy/tenant-fixing/tenantry-allow-dns", Action: plan.ActionCreate, Drift: plan.DriftCorrected},
+				{Object: "LimitRange/tenant-fixing/tenant-limits", Action: plan.ActionDelete, HeldBack: true},
 			}},
 			{Name: "broken", Source: "tenants/broken.yaml", Error: "dry-run of ResourceQuota/tenant-broken/tenant-quota: denied | by webhook"},
-			{Name: "sleepy", Source: "tenants/sleepy.yaml", Paused: true, Objects: []reconciler.ObjectChange{{Object: "Tenant/sleepy", Action: reconciler.ActionConfigure,
-				Fields: []reconciler.FieldChange{{Path: "spec.paused", New: true}}}}},
+			{Name: "sleepy", Source: "tenants/sleepy.yaml", Paused: true, Objects: []plan.ObjectChange{{Object: "Tenant/sleepy", Action: plan.ActionConfigure,
+				Fields: []plan.FieldChange{{Path: "spec.paused", New: true}}}}},
 		},
-		Removed: []reconciler.RemovedTenant{{Name: "gone", DeletionPolicy: "Delete", Delete: []string{"Namespace/tenant-gone", "ResourceQuota/tenant-gone/tenant-quota"},
+		Removed: []plan.RemovedTenant{{Name: "gone", DeletionPolicy: "Delete", Delete: []string{"Namespace/tenant-gone", "ResourceQuota/tenant-gone/tenant-quota"},
 			HeldBack: "1 tenant file(s) failed validation"}},
-		Invalid:  []reconciler.InvalidFile{{Tenant: "bad", Path: "tenants/bad.yaml", Errors: []string{`tenants/bad.yaml:9: spec.quota.cpu: invalid quantity "2o"`}}},
+		Invalid:  []plan.InvalidFile{{Tenant: "bad", Path: "tenants/bad.yaml", Errors: []string{`tenants/bad.yaml:9: spec.quota.cpu: invalid quantity "2o"`}}},
 		HeldBack: "1 tenant file(s) failed validation",
 	}
 }
@@ -39,7 +39,7 @@ func samplePlan() *reconciler.Plan {
 func TestPlanOutputs(t *testing.T) {
 	tests := []struct {
 		name, format string
-		plan         *reconciler.Plan
+		plan         *plan.Plan
 		want         []string
 		notWant      []string
 	}{
@@ -76,12 +76,12 @@ func TestPlanOutputs(t *testing.T) {
 		},
 		{
 			name: "no changes", format: "text",
-			plan: &reconciler.Plan{Revision: "main@sha1:3333", Tenants: samplePlan().Tenants[:1]},
+			plan: &plan.Plan{Revision: "main@sha1:3333", Tenants: samplePlan().Tenants[:1]},
 			want: []string{"no changes: the host cluster matches main@sha1:3333 (1 tenant(s))\n"}, notWant: []string{"unchanged:"},
 		},
 		{
 			name: "no changes, markdown", format: "markdown",
-			plan: &reconciler.Plan{Revision: "main@sha1:3333", Tenants: samplePlan().Tenants[:1]},
+			plan: &plan.Plan{Revision: "main@sha1:3333", Tenants: samplePlan().Tenants[:1]},
 			want: []string{"No changes: the host cluster matches this revision (1 tenant(s)).\n"}, notWant: []string{"|", "Unchanged"},
 		},
 	}
@@ -111,13 +111,13 @@ func TestPlanJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		reconciler.Plan
+		plan.Plan
 		Changed, Failed bool
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if !got.Changed || !got.Failed || len(got.Tenants) != 5 || got.Tenants[1].Objects[0].Drift != reconciler.DriftDetectOnly ||
+	if !got.Changed || !got.Failed || len(got.Tenants) != 5 || got.Tenants[1].Objects[0].Drift != plan.DriftDetectOnly ||
 		got.Removed[0].HeldBack == "" || got.Invalid[0].Errors[0] == "" {
 		t.Fatalf("json:\n%s", out.String())
 	}

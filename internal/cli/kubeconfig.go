@@ -20,9 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/controlplane"
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 // kubeconfigFlags are the flags of `tenantry kubeconfig`.
@@ -135,7 +135,7 @@ func loadTenantAccess(ctx context.Context, c client.Client, name string) (*v1alp
 // getTenant reads one host Tenant.
 func getTenant(ctx context.Context, c client.Client, name string) (*v1alpha1.Tenant, error) {
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(reconciler.TenantGVK)
+	u.SetGroupVersionKind(status.TenantGVK)
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, u); err != nil {
 		if apierrors.IsNotFound(err) || apimeta.IsNoMatchError(err) {
 			return nil, fmt.Errorf("tenant %s not found on the host cluster (tenantry status lists them)", name)
@@ -190,5 +190,5 @@ func controlPlanePod(t *v1alpha1.Tenant) string { return render.VClusterName(t) 
 
 // localKubeconfig is the Secret's config-local: server https://127.0.0.1:<api port>.
 func localKubeconfig(t *v1alpha1.Tenant, data map[string][]byte) ([]byte, error) {
-	return secretKey(t, data, controlplane.SecretKeyConfigLocal)
+	return secretKey(t, data, wellknown.SecretKeyConfigLocal)
 }

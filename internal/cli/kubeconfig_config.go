@@ -12,7 +12,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
 
@@ -28,7 +28,7 @@ func outsideKubeconfig(t *v1alpha1.Tenant, data map[string][]byte) (kc []byte, n
 		kc, err = localKubeconfig(t, data)
 		return kc, true, err
 	}
-	cfg, err := secretKey(t, data, controlplane.SecretKeyConfig)
+	cfg, err := secretKey(t, data, wellknown.SecretKeyConfig)
 	if err != nil {
 		return nil, false, err
 	}

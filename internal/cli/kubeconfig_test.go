@@ -10,13 +10,15 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/internal/pki"
 )
 
 // testKubeconfig renders a kubeconfig as the control plane does, with fake credentials.
 func testKubeconfig(t *testing.T, server string) []byte {
 	t.Helper()
-	kc, err := controlplane.RenderKubeconfig("team-a", server, []byte("CA"), controlplane.KeyPair{CertPEM: []byte("CERT"), KeyPEM: []byte("SECRET-KEY")})
+	kc, err := controlplane.RenderKubeconfig("team-a", server, []byte("CA"), pki.KeyPair{CertPEM: []byte("CERT"), KeyPEM: []byte("SECRET-KEY")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +44,8 @@ func serverOf(t *testing.T, raw []byte) (server, tlsServerName string) {
 
 func TestOutsideKubeconfig(t *testing.T) {
 	data := map[string][]byte{
-		controlplane.SecretKeyConfig:      testKubeconfig(t, "https://vc-team-a.tenant-team-a.svc:443"),
-		controlplane.SecretKeyConfigLocal: testKubeconfig(t, "https://127.0.0.1:6443"),
+		wellknown.SecretKeyConfig:      testKubeconfig(t, "https://vc-team-a.tenant-team-a.svc:443"),
+		wellknown.SecretKeyConfigLocal: testKubeconfig(t, "https://127.0.0.1:6443"),
 	}
 	tests := []struct {
 		name                 string
@@ -60,12 +62,12 @@ func TestOutsideKubeconfig(t *testing.T) {
 			wantServer: "https://a.example.com", data: data},
 		{name: "load balancer address is verified as the Service", expose: v1alpha1.Expose{Type: "LoadBalancer"}, external: "https://203.0.113.7",
 			wantServer: "https://203.0.113.7", wantName: "vc-team-a.tenant-team-a.svc", data: data},
-		{name: "config-local missing", data: map[string][]byte{controlplane.SecretKeyConfig: data[controlplane.SecretKeyConfig]},
+		{name: "config-local missing", data: map[string][]byte{wellknown.SecretKeyConfig: data[wellknown.SecretKeyConfig]},
 			wantErr: `tenant team-a: kubeconfig Secret vc-team-a-kubeconfig has no key "config-local"`},
 		{name: "config missing when exposed", expose: v1alpha1.Expose{Type: "Ingress", Host: "a.example.com"}, external: "https://a.example.com",
-			data: map[string][]byte{controlplane.SecretKeyConfigLocal: data[controlplane.SecretKeyConfigLocal]}, wantErr: `has no key "config"`},
+			data: map[string][]byte{wellknown.SecretKeyConfigLocal: data[wellknown.SecretKeyConfigLocal]}, wantErr: `has no key "config"`},
 		{name: "not a kubeconfig", expose: v1alpha1.Expose{Type: "Ingress", Host: "a.example.com"}, external: "https://a.example.com",
-			data: map[string][]byte{controlplane.SecretKeyConfig: []byte("{not yaml")}, wantErr: "tenant team-a: parsing kubeconfig"},
+			data: map[string][]byte{wellknown.SecretKeyConfig: []byte("{not yaml")}, wantErr: "tenant team-a: parsing kubeconfig"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

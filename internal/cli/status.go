@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 func newStatusCommand() *cobra.Command {
@@ -94,7 +94,7 @@ func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) er
 	if err != nil {
 		return err
 	}
-	tenants, err := reconciler.ListTenants(ctx, c)
+	tenants, err := status.ListTenants(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 // States of a change on the host cluster.
@@ -65,7 +65,7 @@ type Event struct {
 // ClusterStates reads every host Tenant's status and its Events, by tenant name. A
 // cluster without the Tenant kind has no tenants.
 func ClusterStates(ctx context.Context, c client.Client) (map[string]TenantState, error) {
-	tenants, err := reconciler.ListTenants(ctx, c)
+	tenants, err := status.ListTenants(ctx, c)
 	if apimeta.IsNoMatchError(err) {
 		return map[string]TenantState{}, nil
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/loader"
+	"github.com/tenantry/tenantry/reconciler/plan"
 )
 
 // Kinds of change to a file.
@@ -59,7 +59,7 @@ type FileChange struct {
 	// Change is added, modified or removed.
 	Change string `json:"change"`
 	// Fields are the changed spec fields (as written in the file, without defaults).
-	Fields []reconciler.FieldChange `json:"fields,omitempty"`
+	Fields []plan.FieldChange `json:"fields,omitempty"`
 	// Errors are the validation errors of the new version, when it is invalid.
 	Errors []string `json:"errors,omitempty"`
 	// Applied says whether the host cluster applied this change; nil without a cluster.
@@ -303,7 +303,7 @@ func describe(file, tenant string, old, cur []byte) (fc FileChange, oldInvalid b
 	if errs != nil {
 		return fc, true
 	}
-	fc.Fields = reconciler.FieldChanges(map[string]any{"spec": oldSpec}, map[string]any{"spec": newSpec})
+	fc.Fields = plan.FieldChanges(map[string]any{"spec": oldSpec}, map[string]any{"spec": newSpec})
 	return fc, false
 }
 

@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tenantry/tenantry/internal/localrepo"
-	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/plan"
 )
 
 // gitRepo is a go-git repository in a temp dir whose commits have chosen authors.
@@ -349,7 +349,7 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil {
 		t.Fatal(err)
 	}
-	if len(decoded) != 5 || decoded[3].Files[0].Fields[1] != (reconciler.FieldChange{Path: "spec.quota.cpu", Old: "4", New: "8"}) ||
+	if len(decoded) != 5 || decoded[3].Files[0].Fields[1] != (plan.FieldChange{Path: "spec.quota.cpu", Old: "4", New: "8"}) ||
 		decoded[3].Files[0].Applied.State != StateApplied {
 		t.Fatalf("json output:\n%s", js.String())
 	}

@@ -13,8 +13,8 @@ import (
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/policy"
-	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/loader"
+	"github.com/tenantry/tenantry/reconciler/render"
 )
 
 // repoContext is what a repo validation learned, reused to check manifests.
@@ -59,7 +59,7 @@ func templatesOf(docs []loader.Document) (map[string]*unstructured.Unstructured,
 	if err != nil {
 		return nil, err
 	}
-	return reconciler.TemplatesByKind(lib, docs)
+	return render.TemplatesByKind(lib, docs)
 }
 
 // checkPolicies checks that a tenant's policies name known templates with valid parameters.

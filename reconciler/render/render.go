@@ -14,14 +14,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/policy/guards"
 )
 
 // Labels and annotations that tenantry puts on every object it applies.
 const (
-	LabelTenant       = "tenantry.dev/tenant"
-	LabelManagedBy    = "app.kubernetes.io/managed-by"
-	ManagedByValue    = "tenantry"
+	LabelTenant       = wellknown.LabelTenant
+	LabelManagedBy    = wellknown.LabelManagedBy
+	ManagedByValue    = wellknown.ManagedBy
 	AnnotationSource  = "tenantry.dev/source"
 	AnnotationCommit  = "tenantry.dev/revision"
 	AnnotationOrphan  = "tenantry.dev/orphaned"

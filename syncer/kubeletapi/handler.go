@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tenantry/tenantry/syncer/translate"
+	"github.com/tenantry/tenantry/api/wellknown"
 )
 
 // unsupported are kubelet streaming endpoints a virtual cluster does not serve yet.
@@ -54,7 +54,7 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request, namespace, pod, c
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	name := translate.HostName(pod, namespace, h.VCluster)
+	name := wellknown.HostName(pod, namespace, h.VCluster)
 	stream, err := h.Host.CoreV1().Pods(h.HostNamespace).GetLogs(name, opts).Stream(r.Context())
 	if err != nil {
 		http.Error(w, fmt.Sprintf("host pod %s/%s: %v", h.HostNamespace, name, err), hostStatus(err))

@@ -7,26 +7,21 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenantry/tenantry/api/wellknown"
 )
 
-// Labels and annotations on every host object the syncer creates (see package syncer).
+// Labels and annotations on every host object the syncer creates (see package wellknown).
 const (
-	LabelManagedBy      = "vcluster.tenantry.dev/managed-by"
-	LabelNamespace      = "vcluster.tenantry.dev/namespace"
-	AnnotationName      = "vcluster.tenantry.dev/object-name"
-	AnnotationNamespace = "vcluster.tenantry.dev/object-namespace"
-	AnnotationUID       = "vcluster.tenantry.dev/object-uid"
-	AnnotationKind      = "vcluster.tenantry.dev/object-kind"
-	// AnnotationManagedLabels and AnnotationManagedAnnotations list (comma-separated,
-	// sorted) the tenant's label and annotation keys the syncer copied onto a host object.
-	// The syncer owns only those and its own keys: an update leaves every other key (a
-	// CNI's, a mesh's, a mutating webhook's) alone.
-	AnnotationManagedLabels      = "vcluster.tenantry.dev/managed-labels"
-	AnnotationManagedAnnotations = "vcluster.tenantry.dev/managed-annotations"
-	// LabelControlPlane selects a virtual cluster's own control-plane pod (the host
-	// Service vc-<tenant> selects on it). No synced object ever carries it: it is in the
-	// reserved domain, which the syncer refuses on virtual objects.
-	LabelControlPlane = "vcluster.tenantry.dev/control-plane"
+	LabelManagedBy               = wellknown.VClusterLabelManagedBy
+	LabelNamespace               = wellknown.VClusterLabelNamespace
+	AnnotationName               = wellknown.VClusterAnnotationName
+	AnnotationNamespace          = wellknown.VClusterAnnotationNamespace
+	AnnotationUID                = wellknown.VClusterAnnotationUID
+	AnnotationKind               = wellknown.VClusterAnnotationKind
+	AnnotationManagedLabels      = wellknown.VClusterAnnotationManagedLabels
+	AnnotationManagedAnnotations = wellknown.VClusterAnnotationManagedAnnotations
+	LabelControlPlane            = wellknown.VClusterLabelControlPlane
 )
 
 // reservedDomain is the platform's label and annotation domain; tenants may not use it
@@ -43,7 +38,7 @@ type Translator struct {
 }
 
 // Name is the host name of a virtual object in namespace ns.
-func (t Translator) Name(name, ns string) string { return HostName(name, ns, t.VCluster) }
+func (t Translator) Name(name, ns string) string { return wellknown.HostName(name, ns, t.VCluster) }
 
 // Key is the host key of a virtual object.
 func (t Translator) Key(vObj client.Object) client.ObjectKey {

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,8 @@ import (
 	"github.com/tenantry/tenantry/internal/cli"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/reconciler/status"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // TestDevNodeAsShipped runs `tenantry dev --node` as the README gives it (`make dev NODE=1`:
@@ -32,13 +31,13 @@ func TestDevNodeAsShipped(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &framework.Buffer{}
 	env, err := cli.StartDev(ctx, out, cli.DevOptions{Tenants: "../../tenants-example", Gatekeeper: true, Node: true,
 		VirtualClusters: true, Timeout: 3 * time.Minute, Interval: 5 * time.Second, DriftInterval: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("tenantry dev --node: %v\n%s", err, out)
 	}
-	host = env.Cluster
+	host = &framework.Cluster{Cluster: env.Cluster}
 	done := make(chan error, 1)
 	go func() { done <- env.Run(ctx) }()
 	t.Cleanup(func() {
@@ -76,8 +75,8 @@ func TestDevNodeAsShipped(t *testing.T) {
 func waitExampleTenantsReady(t *testing.T, a *reconciler.Agent, names ...string) *v1alpha1.Tenant {
 	t.Helper()
 	var first *v1alpha1.Tenant
-	cluster.Eventually(t, 4*time.Minute, "the example tenants Ready with their control planes", func() (bool, error) {
-		all, err := reconciler.ListTenants(context.Background(), a.Client())
+	framework.Eventually(t, 4*time.Minute, "the example tenants Ready with their control planes", func() (bool, error) {
+		all, err := status.ListTenants(context.Background(), a.Client())
 		if err != nil {
 			return false, err
 		}
@@ -97,22 +96,4 @@ func waitExampleTenantsReady(t *testing.T, a *reconciler.Agent, names ...string)
 		return true, nil
 	})
 	return first
-}
-
-// lockedBuffer is the output of a dev run, written by its goroutines and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -13,7 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // TestEchoServiceAnswersThroughClusterIP runs the echo server as a Deployment on the real
@@ -25,10 +26,10 @@ func TestEchoServiceAnswersThroughClusterIP(t *testing.T) {
 	cs := host.Clientset(t)
 	ns := host.NewNamespace(t)
 	began := time.Now()
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, cluster.EchoDeployment(2), metav1.CreateOptions{}); err != nil {
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, localcluster.EchoDeployment(2), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := cs.CoreV1().Services(ns).Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
+	svc, err := cs.CoreV1().Services(ns).Create(ctx, localcluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +37,8 @@ func TestEchoServiceAnswersThroughClusterIP(t *testing.T) {
 	t.Logf("2 echo pods Running %s after the Deployment was created", time.Since(began).Round(time.Millisecond))
 	logRSS(t)
 	for _, p := range pods {
-		if p.Spec.NodeName != cluster.NodeName || !strings.HasPrefix(p.Status.PodIP, "10.244.0.") {
-			t.Fatalf("pod %s on node %q with IP %q, want %s and an IP in %s", p.Name, p.Spec.NodeName, p.Status.PodIP, cluster.NodeName, cluster.PodCIDR)
+		if p.Spec.NodeName != localcluster.NodeName || !strings.HasPrefix(p.Status.PodIP, "10.244.0.") {
+			t.Fatalf("pod %s on node %q with IP %q, want %s and an IP in %s", p.Name, p.Spec.NodeName, p.Status.PodIP, localcluster.NodeName, localcluster.PodCIDR)
 		}
 	}
 	url := fmt.Sprintf("http://%s/hello", svc.Spec.ClusterIP)
@@ -67,7 +68,7 @@ func finishClient(t *testing.T, cs kubernetes.Interface, ns, name string, args .
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
-			Name: "get", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever,
+			Name: "get", Image: localcluster.EchoImage, ImagePullPolicy: corev1.PullNever,
 			Args: append([]string{"get"}, args...),
 		}}},
 	}
@@ -75,7 +76,7 @@ func finishClient(t *testing.T, cs kubernetes.Interface, ns, name string, args .
 		t.Fatal(err)
 	}
 	var phase corev1.PodPhase
-	cluster.Eventually(t, 2*time.Minute, "client pod "+name+" to finish", func() (bool, error) {
+	framework.Eventually(t, 2*time.Minute, "client pod "+name+" to finish", func() (bool, error) {
 		p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -105,13 +106,13 @@ func podLog(t *testing.T, cs kubernetes.Interface, ns, name string) string {
 func waitPodsRunning(t *testing.T, cs kubernetes.Interface, ns, selector string, n int) []corev1.Pod {
 	t.Helper()
 	var pods []corev1.Pod
-	cluster.Eventually(t, 2*time.Minute, fmt.Sprintf("%d pods %s Running and Ready", n, selector), func() (bool, error) {
+	framework.Eventually(t, 2*time.Minute, fmt.Sprintf("%d pods %s Running and Ready", n, selector), func() (bool, error) {
 		list, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return false, err
 		}
 		pods = list.Items
-		ready := cluster.RunningReady(pods)
+		ready := localcluster.RunningReady(pods)
 		return ready == n && len(pods) == n, fmt.Errorf("%d of %d ready", ready, len(pods))
 	})
 	return pods

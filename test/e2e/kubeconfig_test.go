@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/portforward"
 
-	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/internal/cli"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
@@ -133,7 +133,7 @@ func secretKubeconfig(t *testing.T, ns, secret string) *rest.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[controlplane.SecretKeyConfigLocal])
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[wellknown.SecretKeyConfigLocal])
 	if err != nil {
 		t.Fatal(err)
 	}

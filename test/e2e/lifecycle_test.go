@@ -3,17 +3,18 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/syncer/translate"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/reconciler/status"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // TestTenantPauseResumeAndDelete runs an echo pod in a tenant's virtual cluster on the
@@ -26,44 +27,44 @@ func TestTenantPauseResumeAndDelete(t *testing.T) {
 	const name = "node-p"
 	// The virtual cluster's data must outlive the paused pod: a volume of the node's
 	// default StorageClass, on its disk.
-	body := strings.Replace(tenantYAML(name, "1.37"), `size: "0"`, `size: 1Gi`, 1) + "  deletionPolicy: Delete\n"
+	body := tenantYAML(name, "1.37", framework.Persistence("1Gi"), framework.Spec("  deletionPolicy: Delete"))
 	g := newGitAgent(t, "e2e-"+name)
 	// A second, paused tenant keeps the repo from going empty when node-p's file goes: the
 	// agent holds back a checkout without tenant files instead of pruning everything.
-	g.commit("node-keep", tenantYAML("node-keep", "1.37")+"  paused: true\n")
+	g.commit("node-keep", tenantYAML("node-keep", "1.37", framework.Spec("  paused: true")))
 	g.commit(name, body)
-	g.sync()
-	tn := readyTenant(t, g.agent, name)
+	g.SyncOK()
+	tn := readyTenant(t, g.Agent, name)
 	ns := tn.HostNamespace()
 	dumpPodLogsOnFailure(t, ns)
 	virtual := virtualClient(t, ns, render.VClusterName(tn), render.KubeconfigSecretName(tn))
 	vpods, _ := runEcho(t, virtual, 1)
-	echoHost := translate.HostName(vpods[0].Name, "default", name)
+	echoHost := wellknown.HostName(vpods[0].Name, "default", name)
 
 	g.commit(name, body+"  paused: true\n")
 	began := time.Now()
-	g.sync()
-	waitContainers(t, ns, "no container of the paused tenant", func(list []cluster.NodeContainer) bool { return len(list) == 0 })
+	g.SyncOK()
+	waitContainers(t, ns, "no container of the paused tenant", func(list []localcluster.NodeContainer) bool { return len(list) == 0 })
 	t.Logf("paused: every container of %s stopped %s after the pass began", ns, time.Since(began).Round(time.Millisecond))
 
 	g.commit(name, body)
 	began = time.Now()
-	g.sync()
-	readyTenant(t, g.agent, name)
-	waitContainers(t, ns, "the echo container back", func(list []cluster.NodeContainer) bool { return hasContainer(list, echoHost, "echo") })
+	g.SyncOK()
+	readyTenant(t, g.Agent, name)
+	waitContainers(t, ns, "the echo container back", func(list []localcluster.NodeContainer) bool { return hasContainer(list, echoHost, "echo") })
 	t.Logf("resumed: the echo container of %s runs again %s after the pass began", echoHost, time.Since(began).Round(time.Millisecond))
 
 	g.commit(name, "")
 	began = time.Now()
-	g.sync()
-	requireTenantGone(t, g.agent, name, ns)
+	g.SyncOK()
+	requireTenantGone(t, g.Agent, name, ns)
 	t.Logf("deleted: the namespace, its containers and the Tenant gone %s after the pass began", time.Since(began).Round(time.Millisecond))
 }
 
 // waitContainers waits until the node's running containers of ns satisfy ok.
-func waitContainers(t *testing.T, ns, what string, ok func([]cluster.NodeContainer) bool) {
+func waitContainers(t *testing.T, ns, what string, ok func([]localcluster.NodeContainer) bool) {
 	t.Helper()
-	cluster.Eventually(t, 2*time.Minute, what, func() (bool, error) {
+	framework.Eventually(t, 2*time.Minute, what, func() (bool, error) {
 		list, err := host.RunningContainers(context.Background(), ns)
 		if err != nil {
 			return false, err
@@ -79,7 +80,7 @@ func requireTenantGone(t *testing.T, a *reconciler.Agent, name, ns string) {
 	ctx := context.Background()
 	cs := host.Clientset(t)
 	sel := render.LabelTenant + "=" + name
-	cluster.Eventually(t, 3*time.Minute, "the tenant's host objects and containers to go", func() (bool, error) {
+	framework.Eventually(t, 3*time.Minute, "the tenant's host objects and containers to go", func() (bool, error) {
 		if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return false, fmt.Errorf("namespace %s still there (err %w)", ns, err)
 		}
@@ -103,7 +104,7 @@ func requireTenantGone(t *testing.T, a *reconciler.Agent, name, ns string) {
 				return false, fmt.Errorf("volume %s of %s remains (%s)", pv.Name, ns, pv.Status.Phase)
 			}
 		}
-		all, err := reconciler.ListTenants(ctx, a.Client())
+		all, err := status.ListTenants(ctx, a.Client())
 		if err != nil {
 			return false, err
 		}

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // host is the host control plane with its real node that tests use; nil until a test
 // needs it (requireNode starts the shared one) or while a test runs its own (the dev test).
-var host *cluster.Cluster
+var host *framework.Cluster
 
 // unavailable says why the node cannot start here; every test skips with it.
 var unavailable error
@@ -22,7 +23,7 @@ var unavailable error
 // a time: a test that starts its own stops the shared one first (stopShared).
 var shared struct {
 	mu      sync.Mutex
-	c       *cluster.Cluster
+	c       *framework.Cluster
 	err     error
 	cleanup error // what a stopped node left behind
 }
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TENANTRY_E2E") == "0" {
 		unavailable = fmt.Errorf("TENANTRY_E2E=0")
 	} else {
-		unavailable = cluster.NodeAvailable()
+		unavailable = localcluster.NodeAvailable()
 	}
 	if unavailable != nil {
 		fmt.Fprintf(os.Stderr, "e2e: skipping the tier, the real node cannot start here:\n%v\n", unavailable)
@@ -73,10 +74,10 @@ func requireNodeAvailable(t *testing.T) {
 	}
 }
 
-func startNode() (*cluster.Cluster, error) {
+func startNode() (*framework.Cluster, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{Node: true})
+	c, err := framework.Start(ctx, localcluster.Options{Node: true})
 	if err != nil {
 		return nil, err
 	}

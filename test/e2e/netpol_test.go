@@ -13,7 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/internal/localcluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // TestNetworkPolicyIsEnforcedOnNode runs the echo server in namespace A and shows that a
@@ -25,10 +26,10 @@ func TestNetworkPolicyIsEnforcedOnNode(t *testing.T) {
 	ctx := context.Background()
 	cs := host.Clientset(t)
 	nsA, nsB := host.NewNamespace(t), host.NewNamespace(t)
-	if _, err := cs.AppsV1().Deployments(nsA).Create(ctx, cluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
+	if _, err := cs.AppsV1().Deployments(nsA).Create(ctx, localcluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := cs.CoreV1().Services(nsA).Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
+	svc, err := cs.CoreV1().Services(nsA).Create(ctx, localcluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestNetworkPolicyIsEnforcedOnNode(t *testing.T) {
 	if _, err := cs.NetworkingV1().NetworkPolicies(nsA).Create(ctx, sameNamespaceOnly(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cluster.Eventually(t, 30*time.Second, "the enforcer to see the NetworkPolicy", func() (bool, error) {
+	framework.Eventually(t, 30*time.Second, "the enforcer to see the NetworkPolicy", func() (bool, error) {
 		return host.NetworkPolicySeen(ctx, nsA, sameNamespaceOnly().Name)
 	})
 	for name, url := range map[string]string{"b-pod-ip": podURL, "b-service": svcURL} {
@@ -63,7 +64,7 @@ func TestNetworkPolicyIsEnforcedOnNode(t *testing.T) {
 func requireNetworkPolicyEnforced(t *testing.T) {
 	t.Helper()
 	err := host.NetworkPolicyError()
-	if errors.Is(err, cluster.ErrNoNetworkPolicyEnforcer) {
+	if errors.Is(err, localcluster.ErrNoNetworkPolicyEnforcer) {
 		t.Skipf("the positive half passed; the deny half needs a NetworkPolicy enforcer: %v", err)
 	}
 	if err != nil {

@@ -12,27 +12,17 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/syncer/translate"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // smallTenantYAML is issue 16's held-out tenant: its LimitRange gives containers a 100m
 // default CPU limit, below the control plane's request.
 func smallTenantYAML(name string) string {
-	return fmt.Sprintf(`apiVersion: tenantry.dev/v1alpha1
-kind: Tenant
-metadata:
-  name: %s
-spec:
-  owners:
-  - {kind: User, name: %s-owner}
-  persistence: {size: "0"}
-  quota: {pods: "10", cpu: "8"}
-  limits:
-    default: {cpu: 100m}
-    defaultRequest: {cpu: 50m}
-`, name, name)
+	return framework.TenantYAML(name, framework.Persistence("0"), framework.CPU("8"),
+		framework.DefaultLimit("cpu", "100m"), framework.DefaultRequest("cpu", "50m"))
 }
 
 const serviceCount = 20
@@ -70,7 +60,7 @@ func TestServicesReachHostWithTheirClusterIP(t *testing.T) {
 func createServices(t *testing.T, virtual kubernetes.Interface) []string {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, cluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
+	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, localcluster.EchoDeployment(1), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	urls := make([]string, serviceCount)
@@ -91,14 +81,14 @@ func createServices(t *testing.T, virtual kubernetes.Interface) []string {
 func requireSameClusterIPs(t *testing.T, virtual kubernetes.Interface, hostNS, vcluster string) {
 	t.Helper()
 	ctx, hostCS := context.Background(), host.Clientset(t)
-	cluster.Eventually(t, 2*time.Minute, "every Service on the host with its ClusterIP", func() (bool, error) {
+	framework.Eventually(t, 2*time.Minute, "every Service on the host with its ClusterIP", func() (bool, error) {
 		for i := range serviceCount {
 			name := fmt.Sprintf("frontend-%d", i)
 			v, err := virtual.CoreV1().Services("default").Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return false, err
 			}
-			h, err := hostCS.CoreV1().Services(hostNS).Get(ctx, translate.HostName(name, "default", vcluster), metav1.GetOptions{})
+			h, err := hostCS.CoreV1().Services(hostNS).Get(ctx, wellknown.HostName(name, "default", vcluster), metav1.GetOptions{})
 			if err != nil {
 				return false, fmt.Errorf("%s on the host: %w", name, err)
 			}

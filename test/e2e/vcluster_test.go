@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
-	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
 
@@ -56,7 +56,7 @@ func virtualClient(t *testing.T, ns, fullname, secret string) kubernetes.Interfa
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[controlplane.SecretKeyConfigLocal])
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(s.Data[wellknown.SecretKeyConfigLocal])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/reconciler/render"
-	"github.com/tenantry/tenantry/syncer/translate"
-	"github.com/tenantry/tenantry/test/cluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // saDir is where a pod's service account token, CA and namespace are mounted.
@@ -72,10 +73,10 @@ func runEcho(t *testing.T, virtual kubernetes.Interface, replicas int32) ([]core
 	t.Helper()
 	ctx := context.Background()
 	began := time.Now()
-	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, cluster.EchoDeployment(replicas), metav1.CreateOptions{}); err != nil {
+	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, localcluster.EchoDeployment(replicas), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := virtual.CoreV1().Services("default").Create(ctx, cluster.EchoService(), metav1.CreateOptions{})
+	svc, err := virtual.CoreV1().Services("default").Create(ctx, localcluster.EchoService(), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +98,12 @@ func requireSyncedContainers(t *testing.T, ns, vcluster string, vpods []corev1.P
 	}
 	var out []corev1.Pod
 	for _, vp := range vpods {
-		want := translate.HostName(vp.Name, vp.Namespace, vcluster)
+		want := wellknown.HostName(vp.Name, vp.Namespace, vcluster)
 		hp, err := cs.CoreV1().Pods(ns).Get(ctx, want, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("host pod for virtual %s/%s: %v", vp.Namespace, vp.Name, err)
 		}
-		if hp.Spec.NodeName != cluster.NodeName || hp.Status.PodIP == "" || vp.Status.PodIP != hp.Status.PodIP {
+		if hp.Spec.NodeName != localcluster.NodeName || hp.Status.PodIP == "" || vp.Status.PodIP != hp.Status.PodIP {
 			t.Fatalf("host pod %s on %q with IP %q; the virtual pod shows IP %q", want, hp.Spec.NodeName, hp.Status.PodIP, vp.Status.PodIP)
 		}
 		if !hasContainer(running, want, "echo") {
@@ -113,7 +114,7 @@ func requireSyncedContainers(t *testing.T, ns, vcluster string, vpods []corev1.P
 	return out
 }
 
-func hasContainer(list []cluster.NodeContainer, pod, container string) bool {
+func hasContainer(list []localcluster.NodeContainer, pod, container string) bool {
 	for _, c := range list {
 		if c.Pod == pod && c.Name == container {
 			return true
@@ -151,7 +152,7 @@ func runVirtualClient(t *testing.T, virtual kubernetes.Interface, hostNS, vclust
 func runVirtualClientPhase(t *testing.T, virtual kubernetes.Interface, hostNS, vcluster, name string, args ...string) (string, corev1.PodPhase) {
 	t.Helper()
 	phase := finishClient(t, virtual, "default", name, append([]string{"-retry=60s"}, args...)...)
-	return podLog(t, host.Clientset(t), hostNS, translate.HostName(name, "default", vcluster)), phase
+	return podLog(t, host.Clientset(t), hostNS, wellknown.HostName(name, "default", vcluster)), phase
 }
 
 // requireVirtualLog checks that the virtual API serves a pod's log (`kubectl logs`, through
@@ -178,7 +179,7 @@ func overQuota(t *testing.T, virtual kubernetes.Interface) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "greedy"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{
-			Name: "echo", Image: cluster.EchoImage, ImagePullPolicy: corev1.PullNever, Args: []string{"serve"},
+			Name: "echo", Image: localcluster.EchoImage, ImagePullPolicy: corev1.PullNever, Args: []string{"serve"},
 			Resources: corev1.ResourceRequirements{Requests: cpu, Limits: cpu},
 		}}},
 	}
@@ -186,7 +187,7 @@ func overQuota(t *testing.T, virtual kubernetes.Interface) {
 		t.Fatal(err)
 	}
 	sel := fields.OneTermEqualSelector("involvedObject.name", "greedy").String()
-	cluster.Eventually(t, time.Minute, "a SyncError event on the over-quota pod", func() (bool, error) {
+	framework.Eventually(t, time.Minute, "a SyncError event on the over-quota pod", func() (bool, error) {
 		evs, err := virtual.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			return false, err
