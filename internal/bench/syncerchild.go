@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tenantry/tenantry/controlplane"
+	"github.com/tenantry/tenantry/internal/supervise"
 	"github.com/tenantry/tenantry/syncer"
 )
 
@@ -65,10 +65,8 @@ func RunSyncerChild(ctx context.Context, path string, log io.Writer) error {
 
 // syncerChild is the syncer running in its own process, so its CPU and RSS are its own.
 type syncerChild struct {
-	cmd     *exec.Cmd
+	proc    *supervise.Process
 	logPath string
-	done    chan struct{}
-	err     error
 }
 
 // startSyncerChild starts `tenantry-bench -syncer-run cfgPath`, its output in logPath.
@@ -81,51 +79,40 @@ func startSyncerChild(cfgPath, logPath string) (*syncerChild, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the syncer's log: %w", err)
 	}
-	cmd := exec.Command(self, "-syncer-run", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
-		return nil, fmt.Errorf("starting the syncer: %w", err)
+	p, err := supervise.Start(supervise.Spec{Name: "syncer", Path: self, Args: []string{"-syncer-run", cfgPath}}, logf)
+	if err != nil {
+		return nil, err
 	}
-	c := &syncerChild{cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		c.err = cmd.Wait()
-		_ = logf.Close()
-		close(c.done)
-	}()
-	return c, nil
+	return &syncerChild{proc: p, logPath: logPath}, nil
 }
 
-func (c *syncerChild) pid() int { return c.cmd.Process.Pid }
+func (c *syncerChild) pid() int { return c.proc.Pid() }
 
 // alive returns an error, with the end of the syncer's log, once the process has exited.
 func (c *syncerChild) alive() error {
-	select {
-	case <-c.done:
-		return fmt.Errorf("the syncer exited (%w); its log: %s", c.err, tailFile(c.logPath, 2000))
-	default:
-		return nil
+	if done, err := c.proc.Exited(); done {
+		return fmt.Errorf("the syncer exited (%w); its log: %s", err, tailFile(c.logPath, 2000))
 	}
+	return nil
 }
 
 // stop sends SIGTERM and waits up to 30 s, then kills.
 func (c *syncerChild) stop() error {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
+	const grace = 30 * time.Second
+	start := time.Now()
+	c.proc.Stop(grace)
+	_, err := c.proc.Exited()
+	if time.Since(start) >= grace {
 		return errors.New("the syncer did not stop within 30 s of SIGTERM")
 	}
 	var exit *exec.ExitError
-	if c.err != nil && !errors.As(c.err, &exit) {
-		return c.err
+	if err != nil && !errors.As(err, &exit) {
+		return err
 	}
 	if exit != nil && !exit.Exited() {
 		return nil // ended by the signal
 	}
-	return c.err
+	return err
 }
 
 // tailFile is the last n bytes of a file, for error messages.
