@@ -44,6 +44,9 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 		began := time.Now()
 		art, changed, err := src.Fetch(ctx)
 		a.opts.Metrics.observeFetch(time.Since(began), err)
+		if err != nil && ctx.Err() != nil {
+			return // stopping: a cancelled fetch is not a failure to log or alert
+		}
 		if err != nil {
 			log.Error(err, "fetching the tenants repo failed; serving the last good revision")
 			a.alerts.failure(ctx, "", "", "fetching the tenants repo: "+err.Error())
