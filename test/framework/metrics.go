@@ -81,34 +81,45 @@ func hasLabels(m *dto.Metric, kv []string) bool {
 // global metrics registry.
 type Controller string
 
-// Reconciles is how many reconciles the controller has finished, whatever their result.
-// A controller restarted under the same name keeps counting.
-func (c Controller) Reconciles(t testing.TB) float64 {
+// Mark is a controller's counters at one moment, taken before the change a test waits on.
+type Mark struct {
+	reconciles float64
+	// depth is what the queue gauge shows while nothing of this controller is queued
+	// yet: a controller stopped with items queued leaves them counted in the global
+	// gauge, and one restarted under the same name adds to that figure.
+	depth float64
+}
+
+// Mark reads the controller's counters now. A controller restarted under the same name
+// keeps counting. Take it while the controller is stopped or idle.
+func (c Controller) Mark(t testing.TB) Mark {
 	t.Helper()
 	fams := gatherControllerRuntime(t)
 	n, _ := sumOf(fams["controller_runtime_reconcile_total"], []string{"controller", string(c)})
-	return n
+	depth, _ := sumOf(fams["workqueue_depth"], []string{"controller", string(c)})
+	return Mark{reconciles: n, depth: depth}
 }
 
-// idle reports whether the controller has nothing queued and no reconcile running.
-func (c Controller) idle(t testing.TB) (bool, error) {
+// idle reports whether the controller has nothing queued beyond the mark's stale depth
+// and no reconcile running.
+func (c Controller) idle(t testing.TB, m Mark) (bool, error) {
 	fams := gatherControllerRuntime(t)
 	depth, _ := sumOf(fams["workqueue_depth"], []string{"controller", string(c)})
 	active, _ := sumOf(fams["controller_runtime_active_workers"], []string{"controller", string(c)})
-	return depth == 0 && active == 0, fmt.Errorf("%s: %v queued, %v reconciling", c, depth, active)
+	depth -= m.depth
+	return depth <= 0 && active == 0, fmt.Errorf("%s: %v queued, %v reconciling", c, depth, active)
 }
 
-// WaitSettled waits until the controller has finished more than since reconciles (a
-// value of Reconciles read before the change the test waits on) and then has nothing
-// queued and nothing running: it has seen the change and acted on it. For a test whose
-// point is that this action changes nothing.
-func (c Controller) WaitSettled(t testing.TB, since float64) {
+// WaitSettled waits until the controller has finished more reconciles than at the mark
+// and then has nothing queued and nothing running: it has seen the change and acted on
+// it. For a test whose point is that this action changes nothing.
+func (c Controller) WaitSettled(t testing.TB, m Mark) {
 	t.Helper()
 	Eventually(t, 60*time.Second, fmt.Sprintf("controller %s to reconcile and settle", c), func() (bool, error) {
-		if n := c.Reconciles(t); n <= since {
-			return false, fmt.Errorf("%s: %v reconciles, want more than %v", c, n, since)
+		if n := c.Mark(t).reconciles; n <= m.reconciles {
+			return false, fmt.Errorf("%s: %v reconciles, want more than %v", c, n, m.reconciles)
 		}
-		return c.idle(t)
+		return c.idle(t, m)
 	})
 }
 

@@ -314,7 +314,7 @@ func podUsingSecret(secret string) func(*testing.T, *tenant, string) {
 		p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "S", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: "token", Optional: new(true)}}}}
 		podSyncer := framework.Controller(tn.name + "-" + pods.Kind)
-		since := podSyncer.Reconciles(t)
+		since := podSyncer.Mark(t)
 		create(t, func() error {
 			_, err := tn.v.CoreV1().Pods(ns).Create(context.Background(), p, metav1.CreateOptions{})
 			return err

@@ -81,7 +81,7 @@ func TestRestartGarbageCollects(t *testing.T) {
 	tn.stop()
 	// The restart's resync reconciles "keep" again: that is where a duplicate would be made.
 	podSyncer := framework.Controller(tn.name + "-" + pods.Kind)
-	since := podSyncer.Reconciles(t)
+	since := podSyncer.Mark(t)
 	tn.start(t)
 	podSyncer.WaitSettled(t, since)
 	hostPods, err := tn.h.CoreV1().Pods(tn.hostNS).List(ctx, metav1.ListOptions{LabelSelector: wellknown.VClusterLabelManagedBy + "=" + tn.name})
