@@ -38,7 +38,7 @@ bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run th
 	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -syncer=$(BENCH_SYNCER) -out=bench/results
 peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
-dev: build ## Build only what it runs, start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); as root it adds a real node running the virtual clusters (NODE=0 turns it off; DEV_ARGS=--once exits when all are Ready).
+dev: ## Build only what it runs (older Kubernetes versions in the background while it runs), start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); as root it adds a real node running the virtual clusters (NODE=0 turns it off; DEV_ARGS=--once exits when all are Ready).
 	bash hack/dev.sh $(DEV_ARGS)
 components: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kine and Gatekeeper (cached by version; two at a time).
 	bash hack/components.sh

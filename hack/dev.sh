@@ -10,10 +10,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 # The host control plane: etcd, the newest Kubernetes, Gatekeeper (tenants-example has policies).
-host=(etcd kubernetes-v1.37.2 gatekeeper)
-# The node and the virtual cluster images: kubelet & co., the NetworkPolicy enforcer, kine and
-# every supported Kubernetes version (tenants-example's team-b runs the older one).
-node=(kubernetes-node-v1.37.2 kube-network-policies kine kubernetes-v1.36.3)
+host=(kubernetes-v1.37.2 gatekeeper etcd)
+newest=v1.37.2
+# The node and the newest version's virtual cluster image: kubelet & co., the NetworkPolicy
+# enforcer, kine. Older versions (tenants-example's team-b pins v1.36) build in the background
+# once the rest runs, and the node imports their images when they are done.
+node=(kine kube-network-policies kubernetes-node-v1.37.2)
+later=(v1.36.3)
 
 use_node=${NODE:-auto}
 why=""
@@ -26,13 +29,32 @@ if [[ $use_node != 0 ]]; then
 		use_node=1
 	fi
 fi
+
+# bin/tenantry compiles beside the components: different packages, so no work is shared or repeated.
+make -s build &
+build=$!
 if [[ $use_node != 1 ]]; then
 	[[ ${NODE:-auto} == 1 ]] && { echo "dev: NODE=1 but $why" >&2; exit 1; }
 	[[ -n $why ]] && echo "dev: no virtual clusters ($why); \`sudo make dev\` adds a real node that runs them" >&2
 	bash hack/components.sh "${host[@]}"
+	wait "$build"
 	exec bin/tenantry dev --tenants=tenants-example "$@"
 fi
 
 bash hack/components.sh "${host[@]}" "${node[@]}"
-go run ./cmd/tenantry-images -out=bin/images -components=bin/components -version=dev
-exec bin/tenantry dev --tenants=tenants-example --node "$@"
+wait "$build"
+go run ./cmd/tenantry-images -out=bin/images -components=bin/components -no-agent -kubernetes-versions=$newest
+
+log=bin/dev-background.log
+echo "dev: building Kubernetes ${later[*]} and its virtual cluster image in the background (log: $log); the node imports it when done"
+set -m # the background build gets a process group of its own, so the trap below stops all of it
+(
+	for v in "${later[@]}"; do
+		bash hack/components.sh "kubernetes-$v" &&
+			go run ./cmd/tenantry-images -out=bin/images -components=bin/components -no-agent -kubernetes-versions="$v"
+	done
+) >"$log" 2>&1 &
+background=$!
+set +m
+trap 'kill -- -$background 2>/dev/null || true' EXIT
+bin/tenantry dev --tenants=tenants-example --node --watch-images=bin/images "$@"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/image"
@@ -19,7 +20,12 @@ func main() {
 	flag.StringVar(&o.Components, "components", "bin/components", "directory of the pinned components (make components)")
 	flag.StringVar(&o.AgentBinary, "agent-binary", "", "prebuilt agent binary (default: build ./cmd/tenantry)")
 	flag.StringVar(&o.VClusterBinary, "vcluster-binary", "", "prebuilt virtual cluster binary (default: build ./cmd/tenantry-vcluster)")
+	versions := flag.String("kubernetes-versions", "", "comma-separated virtual cluster versions to build (default: every supported version)")
+	flag.BoolVar(&o.NoAgent, "no-agent", false, "skip the agent's image (make dev runs the agent as a local process)")
 	flag.Parse()
+	if *versions != "" {
+		o.KubernetesVersions = strings.Split(*versions, ",")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	built, err := image.BuildAll(ctx, o)

@@ -38,6 +38,9 @@ type DevOptions struct {
 	// Node adds a real node (containerd, kubelet, kube-proxy; root only), so the tenants'
 	// virtual clusters and their workloads run as real containers.
 	Node bool
+	// WatchImages is a directory of image tarballs the node imports as they appear or
+	// change (make dev builds the older Kubernetes version's image while the agent runs).
+	WatchImages string
 	// VirtualClusters rolls out the tenants' virtual clusters; off by default, since the
 	// local control plane has no node to run them on.
 	VirtualClusters bool
@@ -63,6 +66,7 @@ func newDevCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "Git poll interval")
 	cmd.Flags().DurationVar(&o.DriftInterval, "drift-interval", 30*time.Second, "drift check interval")
 	cmd.Flags().BoolVar(&o.Node, "node", false, "add a real node (root; containerd, kubelet and kube-proxy from `make node`, images from `make images`) and roll out the virtual clusters on it")
+	cmd.Flags().StringVar(&o.WatchImages, "watch-images", "", "with --node, import image tarballs that appear or change in this directory while running (make dev passes bin/images)")
 	vc := &vclusterFlags{}
 	addVClusterFlags(cmd.Flags(), vc, false, "roll out the tenants' virtual clusters; off by default without --node because the local control plane has no kubelet to run their pods, so they never become ready")
 	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
@@ -138,6 +142,15 @@ func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, er
 
 // Run reconciles the served tenants until ctx ends (or, with Once, until every tenant is Ready).
 func (e *DevEnv) Run(ctx context.Context) error {
+	if e.o.Node && e.o.WatchImages != "" {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if err := e.Cluster.WatchImages(ctx, e.o.WatchImages); err != nil {
+				fmt.Fprintln(e.out, err)
+			}
+		}()
+	}
 	return runDevAgent(ctx, e.out, e.Agent, e.src, e.o)
 }
 

@@ -26,6 +26,8 @@ type Options struct {
 	// KubernetesVersions are the virtual cluster images' versions (default every
 	// v1alpha1.SupportedKubernetesVersions).
 	KubernetesVersions []string
+	// NoAgent skips the agent's image (`make dev` runs the agent as a local process).
+	NoAgent bool
 }
 
 // Built is one image written.
@@ -45,15 +47,14 @@ func BuildAll(ctx context.Context, o Options) ([]Built, error) {
 		return nil, fmt.Errorf("creating a build dir: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	agentBin, err := binary(ctx, o.AgentBinary, "./cmd/tenantry", filepath.Join(tmp, AgentBinary))
-	if err != nil {
-		return nil, fmt.Errorf("image tenantry:%s: %w", o.Version, err)
+	var out []Built
+	if !o.NoAgent {
+		agent, err := buildAgent(ctx, o, tmp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, agent)
 	}
-	agent, err := write(o.OutDir, AgentSpec("tenantry:"+o.Version, o.Version, agentBin))
-	if err != nil {
-		return nil, err
-	}
-	out := []Built{agent}
 	vcBin, err := binary(ctx, o.VClusterBinary, "./cmd/tenantry-vcluster", filepath.Join(tmp, VClusterBinary))
 	if err != nil {
 		return out, fmt.Errorf("images tenantry-vcluster:%v: the virtual cluster binary does not build: %w", o.KubernetesVersions, err)
@@ -68,6 +69,14 @@ func BuildAll(ctx context.Context, o Options) ([]Built, error) {
 		out = append(out, b)
 	}
 	return out, errors.Join(errs...)
+}
+
+func buildAgent(ctx context.Context, o Options, tmp string) (Built, error) {
+	agentBin, err := binary(ctx, o.AgentBinary, "./cmd/tenantry", filepath.Join(tmp, AgentBinary))
+	if err != nil {
+		return Built{}, fmt.Errorf("image tenantry:%s: %w", o.Version, err)
+	}
+	return write(o.OutDir, AgentSpec("tenantry:"+o.Version, o.Version, agentBin))
 }
 
 func (o Options) withDefaults() Options {

@@ -81,9 +81,14 @@ func (n *node) ctr(ctx context.Context, args ...string) (string, error) {
 // importImages loads image tarballs into containerd.
 func (n *node) importImages(ctx context.Context, paths []string) error {
 	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("importing %s: %w", filepath.Base(p), err)
+		}
 		if _, err := n.ctr(ctx, "images", "import", p); err != nil {
 			return fmt.Errorf("importing %s: %w", filepath.Base(p), err)
 		}
+		n.imported[p] = fi.ModTime()
 	}
 	return nil
 }

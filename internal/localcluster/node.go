@@ -29,6 +29,8 @@ type node struct {
 	cgroupRoot string
 	procs      []*process
 	netpolErr  error // why NetworkPolicy is not enforced, or nil
+	// imported is each image tarball's modification time when the node imported it.
+	imported map[string]time.Time
 }
 
 func (n *node) path(name string) string { return filepath.Join(n.dir, name) }
@@ -67,7 +69,7 @@ func (c *Cluster) prepareNode() error {
 	if err != nil {
 		return err
 	}
-	c.node = &node{dir: c.path("node"), ns: ns, cgroupRoot: "/" + ns.name}
+	c.node = &node{dir: c.path("node"), ns: ns, cgroupRoot: "/" + ns.name, imported: map[string]time.Time{}}
 	if err := os.MkdirAll(c.node.dir, 0o700); err != nil {
 		return fmt.Errorf("creating node dir: %w", err)
 	}
