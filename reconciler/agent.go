@@ -19,6 +19,7 @@ import (
 	"github.com/tenantry/tenantry/reconciler/apply"
 	"github.com/tenantry/tenantry/reconciler/plan"
 	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 // Client-side rate limits of the agent's host client: a cold start of a thousand tenants
@@ -72,6 +73,10 @@ type Options struct {
 	// ProtectedNamespaces are host namespaces no tenant may claim besides the built-in
 	// ones and defaults.yaml's: the agent's own (exact names or "prefix-*" globs).
 	ProtectedNamespaces []string
+	// RecordNamespace is the agent's own namespace, where it records the revision of each
+	// completed pass (status.AgentRecord) once per commit; empty records none. Tenants are
+	// written only when their own state changes either way.
+	RecordNamespace string
 }
 
 // Agent reconciles a tenants repo into the host cluster: it wires the stages (loader,
@@ -87,6 +92,7 @@ type Agent struct {
 	host     *hostFacts
 	applied  *appliedSet
 	limits   plan.Limits // how many tenants one revision may remove
+	recorded string      // the revision last written to the agent's record
 }
 
 // New builds an Agent for the host cluster behind cfg.
@@ -123,6 +129,18 @@ func New(cfg *rest.Config, opts Options) (*Agent, error) {
 // SetCommit records the author and message of the commit the next passes reconcile, so
 // notifications can name them.
 func (a *Agent) SetCommit(author, message string) { a.alerts.setCommit(author, message) }
+
+// record writes the revision of a completed pass to the agent's record, once per revision.
+func (a *Agent) record(ctx context.Context, rev string) error {
+	if a.opts.RecordNamespace == "" || rev == a.recorded {
+		return nil
+	}
+	if err := a.apply.ApplyObject(ctx, status.AgentRecord(a.opts.RecordNamespace, a.opts.Instance, rev)); err != nil {
+		return fmt.Errorf("recording revision %s in %s/%s: %w", rev, a.opts.RecordNamespace, status.AgentRecordName(a.opts.Instance), err)
+	}
+	a.recorded = rev
+	return nil
+}
 
 // Close flushes and stops the event recorder.
 func (a *Agent) Close() { a.stopRec() }

@@ -91,7 +91,10 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		a.alerts.holdBack(ctx, rev, res.HeldBack)
 	}
 	a.opts.Metrics.setTenants(conditionCounts(repo.Tenants, res))
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	return res, a.record(ctx, rev)
 }
 
 // begin prepares a pass (Sync's or Plan's) over a loaded repo: it learns the host's service

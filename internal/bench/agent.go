@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+
 	"fmt"
+	"k8s.io/client-go/dynamic"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/source"
+	"github.com/tenantry/tenantry/reconciler/status"
 )
 
 // agentUser is the identity the benchmarked agent authenticates as, so the audit log
@@ -26,8 +29,8 @@ const ObjectsPerTenant = 11
 
 // agentRun is one cold/no-op/change sequence on a fresh host control plane.
 type agentRun struct {
-	cold, noop, change time.Duration
-	noopWrites         int
+	cold, noop, change       time.Duration
+	noopWrites, changeWrites int
 	// apiserverCPU and etcdCPU are the control plane's CPU seconds over the whole run.
 	apiserverCPU, etcdCPU float64
 }
@@ -74,7 +77,8 @@ func writeTenants(dir string, n int) (*localrepo.Repo, error) {
 // n tenants, a no-op pass (time and mutating requests, from the audit log), and a
 // one-tenant change from commit to applied.
 func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
-	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster")})
+	c, err := localcluster.Start(ctx, localcluster.Options{Gatekeeper: true, AuditLog: true, Dir: filepath.Join(work, "cluster"),
+		Profiling: os.Getenv(profileEnv) != ""})
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +93,8 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 	}
 	defer agent.Close()
 	r := &agentRun{}
+	ph := newPhases(c, os.Stderr)
+	ph.begin(ctx, "cold")
 	start := time.Now()
 	if err := agent.InstallCRDs(ctx); err != nil {
 		return nil, err
@@ -97,7 +103,16 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 		return nil, fmt.Errorf("cold reconcile: %w", err)
 	}
 	r.cold = time.Since(start)
-	if r.noop, r.noopWrites, err = noopPass(ctx, c, agent, src, n); err != nil {
+	if _, err := ph.end("cold"); err != nil {
+		return nil, err
+	}
+	ph.begin(ctx, "no-op")
+	start = time.Now()
+	if err := pass(ctx, agent, src, n); err != nil {
+		return nil, fmt.Errorf("no-op pass: %w", err)
+	}
+	r.noop = time.Since(start)
+	if r.noopWrites, err = ph.end("no-op"); err != nil {
 		return nil, err
 	}
 	if err := repo.Write("tenants/t0000.yaml", []byte(tenantFile(0, 21))); err != nil {
@@ -106,11 +121,15 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 	if _, err := repo.Commit("raise t0000's pod quota"); err != nil {
 		return nil, err
 	}
+	ph.begin(ctx, "one change")
 	start = time.Now()
 	if err := pass(ctx, agent, src, n); err != nil {
 		return nil, fmt.Errorf("one-tenant change: %w", err)
 	}
 	r.change = time.Since(start)
+	if r.changeWrites, err = ph.end("one change"); err != nil {
+		return nil, err
+	}
 	pids := c.PIDs()
 	r.apiserverCPU, r.etcdCPU = processCPU(pids["kube-apiserver"]), processCPU(pids["etcd"])
 	return r, nil
@@ -126,7 +145,16 @@ func newAgent(c *localcluster.Cluster, work string) (*reconciler.Agent, *source.
 		return nil, nil, err
 	}
 	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst // as `tenantry agent` runs
-	agent, err := reconciler.New(cfg, reconciler.Options{Workers: benchWorkers(), Templates: lib, HealthTimeout: 5 * time.Minute})
+	// The agent records each pass's revision in its namespace, as the chart installs it.
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := createNamespace(context.Background(), dyn, status.DefaultAgentNamespace); err != nil {
+		return nil, nil, err
+	}
+	agent, err := reconciler.New(cfg, reconciler.Options{Workers: benchWorkers(), Templates: lib, HealthTimeout: 5 * time.Minute,
+		RecordNamespace: status.DefaultAgentNamespace})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,20 +180,6 @@ func pass(ctx context.Context, agent *reconciler.Agent, src *source.Source, n in
 		return fmt.Errorf("%d tenants reconciled, failed: %v", len(res.Tenants), firstError(res))
 	}
 	return nil
-}
-
-func noopPass(ctx context.Context, c *localcluster.Cluster, agent *reconciler.Agent, src *source.Source, n int) (time.Duration, int, error) {
-	before, err := c.MutatingRequests(agentUser)
-	if err != nil {
-		return 0, 0, err
-	}
-	start := time.Now()
-	if err := pass(ctx, agent, src, n); err != nil {
-		return 0, 0, fmt.Errorf("no-op pass: %w", err)
-	}
-	took := time.Since(start)
-	after, err := c.MutatingRequests(agentUser)
-	return took, after - before, err
 }
 
 func firstError(res *reconciler.Result) string {

@@ -48,6 +48,7 @@ type AgentResult struct {
 	NoopSeconds   float64 `json:"noopSeconds"`
 	NoopWrites    int     `json:"noopWrites"`
 	ChangeSeconds float64 `json:"changeSeconds"`
+	ChangeWrites  int     `json:"changeWrites"`
 	PeakRSSMiB    float64 `json:"peakRSSMiB"`
 	CPUSeconds    float64 `json:"cpuSeconds"`
 	APIServerCPU  float64 `json:"apiserverCPUSeconds"`
@@ -62,7 +63,7 @@ func RunAgentChild(ctx context.Context, n int, work string, out io.Writer) error
 		return err
 	}
 	return json.NewEncoder(out).Encode(AgentResult{ColdSeconds: r.cold.Seconds(), NoopSeconds: r.noop.Seconds(),
-		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), PeakRSSMiB: peakRSS(), CPUSeconds: selfCPU(),
+		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), ChangeWrites: r.changeWrites, PeakRSSMiB: peakRSS(), CPUSeconds: selfCPU(),
 		APIServerCPU: r.apiserverCPU, EtcdCPU: r.etcdCPU})
 }
 

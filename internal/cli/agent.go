@@ -32,7 +32,7 @@ type agentFlags struct {
 	repoURL, branch, tag, commit, path, workDir string
 	credentialsDir, hookSecretFile              string
 	kubeconfig, healthAddr, metricsAddr         string
-	webhookURL, notifyConfig                    string
+	webhookURL, notifyConfig, instance          string
 	interval, driftInterval, healthTimeout      time.Duration
 	workers, maxDeletions                       int
 	maxDeletionShare                            float64
@@ -73,6 +73,7 @@ func newAgentCommand() *cobra.Command {
 	fl.DurationVar(&f.interval, "interval", time.Minute, "Git poll interval")
 	fl.DurationVar(&f.driftInterval, "drift-interval", 5*time.Minute, "drift check interval")
 	fl.DurationVar(&f.healthTimeout, "health-timeout", 2*time.Minute, "how long to wait for applied objects to become healthy")
+	fl.StringVar(&f.instance, "instance", "tenantry", "names this agent on the Tenants it manages and its record of the last applied revision (<instance>-revision in its namespace); agents sharing a cluster need different ones")
 	fl.IntVar(&f.workers, "workers", reconciler.DefaultWorkers, "tenants reconciled at once")
 	fl.IntVar(&f.maxDeletions, "max-tenant-deletions", 1, "tenants one revision may remove before pruning is held back")
 	fl.Float64Var(&f.maxDeletionShare, "max-deletion-share", 0, "share of all tenants (0..1) one revision may remove; raises --max-tenant-deletions")
@@ -109,7 +110,8 @@ func runAgent(ctx context.Context, f *agentFlags) error {
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: f.workers, HealthTimeout: f.healthTimeout,
 		DetectOnly: f.detectOnly, MaxTenantDeletions: f.maxDeletions, MaxTenantDeletionShare: f.maxDeletionShare, AllowMassDeletion: f.allowMassDeletion,
 		Notifier: notifier, Templates: lib, RepoURL: f.repoURL, Metrics: metrics,
-		VirtualClusters: f.vcluster.enabled, VCluster: f.vcluster.options(), ProtectedNamespaces: ownNamespaces(f.leader)})
+		VirtualClusters: f.vcluster.enabled, VCluster: f.vcluster.options(), ProtectedNamespaces: ownNamespaces(f.leader),
+		RecordNamespace: f.leader.namespace, Instance: f.instance})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,11 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/internal/localrepo"
@@ -26,6 +30,9 @@ import (
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
+
+// devAgentNamespace is the dev agent's namespace, as the chart's: it records each pass there.
+const devAgentNamespace = status.DefaultAgentNamespace
 
 // DevOptions configures `tenantry dev`.
 type DevOptions struct {
@@ -129,8 +136,11 @@ func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, er
 	if err != nil {
 		return env, err
 	}
+	if err := createNamespace(ctx, c.Config, devAgentNamespace); err != nil {
+		return env, err
+	}
 	if env.Agent, err = reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib,
-		VirtualClusters: o.VirtualClusters, VCluster: o.VCluster}); err != nil {
+		VirtualClusters: o.VirtualClusters, VCluster: o.VCluster, RecordNamespace: devAgentNamespace}); err != nil {
 		return env, err
 	}
 	if err := env.Agent.InstallCRDs(ctx); err != nil {
@@ -193,6 +203,18 @@ func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, sr
 	return nil
 }
 
+// createNamespace creates the agent's namespace, as installing the chart does.
+func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err == nil {
+		_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return nil
+}
+
 func serveDir(dir, repoDir string) (*localrepo.Repo, error) {
 	repo, err := localrepo.Init(repoDir)
 	if err != nil {
@@ -218,6 +240,7 @@ func printTenants(ctx context.Context, out io.Writer, agent *reconciler.Agent, r
 		fmt.Fprintf(out, "listing tenants: %v\n", err)
 		return false
 	}
+	applied := status.AppliedRevisions(ctx, agent.Client(), devAgentNamespace, tenants)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tREADY\tREVISION\tMESSAGE")
 	all := len(tenants) > 0
@@ -228,7 +251,7 @@ func printTenants(ctx context.Context, out io.Writer, agent *reconciler.Agent, r
 			status, msg = string(ready.Status), ready.Message
 		}
 		all = all && status == "True"
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, status, t.Status.LastAppliedRevision, msg)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, status, applied[t.Name], msg)
 	}
 	_ = tw.Flush()
 	return all

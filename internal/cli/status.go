@@ -18,16 +18,17 @@ import (
 )
 
 func newStatusCommand() *cobra.Command {
-	var kubeconfig, output string
+	var kubeconfig, agentNamespace, output string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "List the host cluster's Tenants: readiness, applied revision, drift, endpoint",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runStatus(cmd.Context(), cmd.OutOrStdout(), kubeconfig, output)
+			return runStatus(cmd.Context(), cmd.OutOrStdout(), kubeconfig, agentNamespace, output)
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default in-cluster, then $KUBECONFIG)")
+	cmd.Flags().StringVar(&agentNamespace, "agent-namespace", status.DefaultAgentNamespace, "the agent's namespace, where it records the revision of each pass")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 	return cmd
 }
@@ -83,7 +84,7 @@ func (c controlPlaneCost) String() string {
 	return s
 }
 
-func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) error {
+func runStatus(ctx context.Context, out io.Writer, kubeconfig, agentNamespace, output string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -98,15 +99,17 @@ func runStatus(ctx context.Context, out io.Writer, kubeconfig, output string) er
 	if err != nil {
 		return err
 	}
+	applied := status.AppliedRevisions(ctx, c, agentNamespace, tenants)
 	rows := make([]tenantStatus, 0, len(tenants))
 	for i := range tenants {
-		rows = append(rows, statusRow(&tenants[i]))
+		rows = append(rows, statusRow(&tenants[i], applied[tenants[i].Name]))
 	}
 	return writeStatus(out, rows, output)
 }
 
-func statusRow(t *v1alpha1.Tenant) tenantStatus {
-	row := tenantStatus{Name: t.Name, Ready: "Unknown", Revision: t.Status.LastAppliedRevision,
+// statusRow is a Tenant's row; applied is the revision it applied (status.AppliedRevision).
+func statusRow(t *v1alpha1.Tenant, applied string) tenantStatus {
+	row := tenantStatus{Name: t.Name, Ready: "Unknown", Revision: applied,
 		ContentRevision: t.Status.ContentRevision, Drift: t.Status.LastDrift, Endpoint: endpoint(t.Spec.Expose), Paused: t.Spec.Paused,
 		ControlPlane: costOf(t)}
 	if c := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady); c != nil {

@@ -51,7 +51,7 @@ func TestStatusRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := writeStatus(&out, []tenantStatus{statusRow(tt.tenant)}, "table"); err != nil {
+			if err := writeStatus(&out, []tenantStatus{statusRow(tt.tenant, tt.tenant.Status.LastAppliedRevision)}, "table"); err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -62,9 +62,10 @@ type Event struct {
 	Time     time.Time
 }
 
-// ClusterStates reads every host Tenant's status and its Events, by tenant name. A
-// cluster without the Tenant kind has no tenants.
-func ClusterStates(ctx context.Context, c client.Client) (map[string]TenantState, error) {
+// ClusterStates reads every host Tenant's status and its Events, by tenant name, with the
+// revision each applied as status.AppliedRevisions reads it against the records of the
+// agents in agentNamespace. A cluster without the Tenant kind has no tenants.
+func ClusterStates(ctx context.Context, c client.Client, agentNamespace string) (map[string]TenantState, error) {
 	tenants, err := status.ListTenants(ctx, c)
 	if apimeta.IsNoMatchError(err) {
 		return map[string]TenantState{}, nil
@@ -73,8 +74,9 @@ func ClusterStates(ctx context.Context, c client.Client) (map[string]TenantState
 		return nil, err
 	}
 	states := make(map[string]TenantState, len(tenants))
+	applied := status.AppliedRevisions(ctx, c, agentNamespace, tenants)
 	for _, t := range tenants {
-		st := TenantState{LastAppliedRevision: t.Status.LastAppliedRevision, LastAttemptedRevision: t.Status.LastAttemptedRevision,
+		st := TenantState{LastAppliedRevision: applied[t.Name], LastAttemptedRevision: t.Status.LastAttemptedRevision,
 			ContentRevision: t.Status.ContentRevision, Ready: metav1.ConditionUnknown}
 		if ready := apimeta.FindStatusCondition(t.Status.Conditions, v1alpha1.ConditionReady); ready != nil {
 			st.Ready, st.Message = ready.Status, ready.Message

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -33,6 +35,66 @@ type auditEvent struct {
 	User       struct {
 		Username string `json:"username"`
 	} `json:"user"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+	} `json:"objectRef"`
+}
+
+// AuditCount is how many completed requests one user made with one verb on one resource.
+type AuditCount struct {
+	User, Verb, Resource string // Resource is "resource[/subresource]", or the path for non-resource requests
+	DryRun               bool
+	N                    int
+}
+
+// AuditCounts counts the completed requests in the audit log (Options.AuditLog) from byte
+// offset from on, by user, verb and resource, most first; end is the offset it read up to,
+// the from of the next call.
+func (c *Cluster) AuditCounts(from int64) (counts []AuditCount, end int64, err error) {
+	f, err := os.Open(c.AuditLogPath)
+	if err != nil {
+		return nil, from, fmt.Errorf("opening the audit log: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return nil, from, fmt.Errorf("reading the audit log: %w", err)
+	}
+	byKey := map[AuditCount]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	end = from
+	for sc.Scan() {
+		end += int64(len(sc.Bytes())) + 1
+		var e auditEvent
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Stage != "ResponseComplete" {
+			continue
+		}
+		k := AuditCount{User: e.User.Username, Verb: e.Verb, DryRun: strings.Contains(e.RequestURI, "dryRun=")}
+		switch {
+		case e.ObjectRef == nil:
+			k.Resource, _, _ = strings.Cut(e.RequestURI, "?")
+		case e.ObjectRef.Subresource != "":
+			k.Resource = e.ObjectRef.Resource + "/" + e.ObjectRef.Subresource
+		default:
+			k.Resource = e.ObjectRef.Resource
+		}
+		byKey[k]++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, end, fmt.Errorf("reading the audit log: %w", err)
+	}
+	for k, n := range byKey {
+		k.N = n
+		counts = append(counts, k)
+	}
+	sort.Slice(counts, func(i, j int) bool {
+		if counts[i].N != counts[j].N {
+			return counts[i].N > counts[j].N
+		}
+		return fmt.Sprint(counts[i]) < fmt.Sprint(counts[j])
+	})
+	return counts, end, nil
 }
 
 // MutatingRequests counts the completed create, update, patch and delete requests that

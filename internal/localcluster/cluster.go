@@ -42,6 +42,8 @@ type Options struct {
 	Dir string
 	// AuditLog makes kube-apiserver write a Metadata-level audit log to AuditLogPath.
 	AuditLog bool
+	// Profiling serves kube-apiserver's /debug/pprof (to system:masters), for the benchmark's profiles.
+	Profiling bool
 	// Controllers is kube-controller-manager's --controllers list; ["*"] if empty.
 	// A virtual cluster's test bed turns off the node lifecycle controller, as vcluster does.
 	Controllers []string
@@ -235,7 +237,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		"--client-ca-file=" + c.path("ca.crt"), "--authorization-mode=Node,RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file=" + c.path("sa.pub"),
 		"--service-account-signing-key-file=" + c.path("sa.key"), "--service-cluster-ip-range=10.96.0.0/16",
-		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=false",
+		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=" + strconv.FormatBool(opts.Profiling),
 	}
 	if c.node == nil {
 		// 1.37 refuses a loopback advertise address with the lease endpoint reconciler.

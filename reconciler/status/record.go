@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -84,9 +86,12 @@ func Load(ctx context.Context, c client.Client, name string) (*Record, bool, err
 }
 
 // Patch writes New as the Tenant's status when it differs from Old; an unchanged status is
-// not written.
+// not written. Nor is a Ready tenant whose status changed only in the pass's revision: the
+// agent records the revision of each pass once (AgentRecord), so a commit costs a write
+// only for the tenants it changed, and AppliedRevision tells what a Tenant has applied.
 func (r *Record) Patch(ctx context.Context) error {
-	if reflect.DeepEqual(normalize(r.Old), normalize(r.New)) {
+	if reflect.DeepEqual(normalize(r.Old), normalize(r.New)) || (succeeded(r.Old) && succeeded(r.New) &&
+		reflect.DeepEqual(normalize(withoutRevision(r.Old)), normalize(withoutRevision(r.New)))) {
 		return nil
 	}
 	data, err := json.Marshal(map[string]any{"status": r.New})
@@ -100,6 +105,25 @@ func (r *Record) Patch(ctx context.Context) error {
 		return fmt.Errorf("writing status of tenant %s: %w", r.Name, err)
 	}
 	return nil
+}
+
+// succeeded reports whether st records a Ready tenant that applied its revision.
+func succeeded(st *v1alpha1.TenantStatus) bool {
+	ready := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	return ready != nil && ready.Status == metav1.ConditionTrue && ready.Reason == v1alpha1.ReasonSucceeded
+}
+
+// withoutRevision is st without what names the pass's revision: the revisions attempted
+// and applied, and the conditions' messages, which say "Applied revision: <rev>".
+func withoutRevision(st *v1alpha1.TenantStatus) *v1alpha1.TenantStatus {
+	out := copyStatus(st)
+	out.LastAttemptedRevision, out.LastAppliedRevision = "", ""
+	for i := range out.Conditions {
+		if out.Conditions[i].Reason == v1alpha1.ReasonSucceeded {
+			out.Conditions[i].Message = ""
+		}
+	}
+	return out
 }
 
 // normalize round-trips a status through JSON so nil and empty compare equal.

@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -81,19 +82,78 @@ func TestRecordPatchesOnlyChanges(t *testing.T) {
 		{name: "a new revision", change: func(st *v1alpha1.TenantStatus) { st.LastAttemptedRevision = "r2" },
 			want: []string{`team-a {"status":{"lastAttemptedRevision":"r2"}}`}},
 	}
+	tests = append(tests, revisionOnlyCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &statusWriter{}
-			rec := newRecord(recordingClient{w: w}, "team-a", nil, &v1alpha1.TenantStatus{LastAttemptedRevision: "r1"})
+			old := &v1alpha1.TenantStatus{LastAttemptedRevision: "r1"}
+			if strings.HasPrefix(tt.name, "ready:") {
+				old = readyAt("r1")
+			}
+			rec := newRecord(recordingClient{w: w}, "team-a", nil, old)
 			tt.change(rec.New)
 			if err := rec.Patch(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if len(w.patches) != len(tt.want) || (len(tt.want) > 0 && w.patches[0] != tt.want[0]) {
+			if len(w.patches) != len(tt.want) || (len(tt.want) > 0 && !strings.HasPrefix(w.patches[0], tt.want[0])) {
 				t.Errorf("patches %q, want %q", w.patches, tt.want)
 			}
 			if rec.Old.LastAttemptedRevision != "r1" {
 				t.Errorf("Old changed with New: %+v", rec.Old)
+			}
+		})
+	}
+}
+
+// readyAt is the status of a tenant that applied rev and is Ready.
+func readyAt(rev string) *v1alpha1.TenantStatus {
+	st := &v1alpha1.TenantStatus{LastAttemptedRevision: rev, ContentRevision: "r0", ContentDigest: "d0"}
+	SetApplied(st, rev)
+	return st
+}
+
+// revisionOnlyCases start from a Ready tenant at r1 ("ready:"): a new pass revision alone
+// is not written (the agent's record carries it); any change of the tenant's own is.
+var revisionOnlyCases = []struct {
+	name   string
+	change func(*v1alpha1.TenantStatus)
+	want   []string
+}{
+	{name: "ready: a new revision that changed nothing of the tenant", change: func(st *v1alpha1.TenantStatus) {
+		st.LastAttemptedRevision = "r2"
+		SetApplied(st, "r2")
+	}},
+	{name: "ready: a new revision that changed its objects", change: func(st *v1alpha1.TenantStatus) {
+		st.LastAttemptedRevision, st.ContentRevision, st.ContentDigest = "r2", "r2", "d2"
+		SetApplied(st, "r2")
+	}, want: []string{"team-a "}},
+	{name: "ready: failing at a new revision", change: func(st *v1alpha1.TenantStatus) {
+		st.LastAttemptedRevision = "r2"
+		SetReady(st, false, v1alpha1.ReasonHealthFailed, "down")
+	}, want: []string{"team-a "}},
+}
+
+func TestAppliedRevision(t *testing.T) {
+	failed := readyAt("r1")
+	SetReady(failed, false, v1alpha1.ReasonHealthFailed, "down")
+	paused := readyAt("r1")
+	SetPaused(paused)
+	tests := []struct {
+		name     string
+		st       *v1alpha1.TenantStatus
+		agentRev string
+		want     string
+	}{
+		{"ready: every later pass the agent completed", readyAt("r1"), "r5", "r5"},
+		{"ready, no agent record", readyAt("r1"), "", "r1"},
+		{"failed keeps its own", failed, "r5", "r1"},
+		{"paused keeps its own", paused, "r5", "r1"},
+		{"never applied", &v1alpha1.TenantStatus{}, "r5", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AppliedRevision(*tt.st, tt.agentRev); got != tt.want {
+				t.Errorf("AppliedRevision = %q, want %q", got, tt.want)
 			}
 		})
 	}

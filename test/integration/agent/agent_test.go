@@ -19,6 +19,7 @@ import (
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/reconciler/status"
 	"github.com/tenantry/tenantry/test/framework"
 )
 
@@ -74,10 +75,12 @@ func TestThreeTenantsBecomeReady(t *testing.T) {
 }
 
 // TestQuotaChangeWritesOnlyThatTenant checks that a commit changing one tenant's quota
-// updates it and writes nothing of the other tenants: their objects keep their resourceVersion.
+// updates it and writes nothing of the other tenants: their objects and their Tenants keep
+// their resourceVersion; the agent records the revision once, in its own namespace.
 // (The changed tenant's other objects are re-stamped with the new content revision.)
 func TestQuotaChangeWritesOnlyThatTenant(t *testing.T) {
-	e := newEnv(t, reconciler.Options{})
+	agentNS := host.NewNamespace(t)
+	e := newEnv(t, reconciler.Options{RecordNamespace: agentNS})
 	names := []string{"chg-a", "chg-b", "chg-c"}
 	for _, n := range names {
 		e.Write(n, framework.TenantYAML(n))
@@ -115,8 +118,21 @@ func TestQuotaChangeWritesOnlyThatTenant(t *testing.T) {
 	if got := q.Spec.Hard[corev1.ResourcePods]; got.Cmp(resource.MustParse("25")) != 0 || q.Annotations[render.AnnotationCommit] != res.Revision {
 		t.Fatalf("quota pods %s, revision %q", got.String(), q.Annotations[render.AnnotationCommit])
 	}
-	if a := e.Tenant("chg-a"); a.Status.LastAppliedRevision != res.Revision || a.Status.ContentRevision == res.Revision {
-		t.Fatalf("chg-a: lastApplied %s contentRevision %s", a.Status.LastAppliedRevision, a.Status.ContentRevision)
+	if a := e.Tenant("chg-a"); a.Status.LastAppliedRevision == res.Revision || a.Status.ContentRevision == res.Revision {
+		t.Fatalf("chg-a was written: lastApplied %s contentRevision %s", a.Status.LastAppliedRevision, a.Status.ContentRevision)
+	}
+	if b := e.Tenant("chg-b"); b.Status.LastAppliedRevision != res.Revision || b.Status.ContentRevision != res.Revision {
+		t.Fatalf("chg-b: lastApplied %s contentRevision %s, want %s", b.Status.LastAppliedRevision, b.Status.ContentRevision, res.Revision)
+	}
+	tenants, err := status.ListTenants(ctx, e.Agent.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := status.AppliedRevisions(ctx, e.Agent.Client(), agentNS, tenants)
+	for _, n := range names {
+		if applied[n] != res.Revision {
+			t.Errorf("%s: applied revision %q, want %s (the agent's record)", n, applied[n], res.Revision)
+		}
 	}
 }
 
@@ -130,6 +146,7 @@ func resourceVersions(t *testing.T, e *env, names []string) map[string]string {
 			t.Fatal(err)
 		}
 		out[n+"/Namespace"] = nsObj.ResourceVersion
+		out[n+"/Tenant"] = e.Tenant(n).ResourceVersion
 		q, err := e.cs.CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)

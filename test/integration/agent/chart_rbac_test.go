@@ -11,6 +11,7 @@ import (
 	"github.com/tenantry/tenantry/charts"
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/status"
 	"github.com/tenantry/tenantry/test/framework"
 )
 
@@ -22,7 +23,8 @@ import (
 // come from its own RoleBinding there, so this fails when the chart misses either.
 func TestAgentChartRBACIsEnough(t *testing.T) {
 	agentNS := host.NewNamespace(t)
-	objs, err := charts.Render(charts.Tenantry, charts.Release{Name: "tenantry", Namespace: agentNS}, nil)
+	instance := "rbac-" + agentNS
+	objs, err := charts.Render(charts.Tenantry, charts.Release{Name: "tenantry", Namespace: agentNS}, map[string]any{"instance": instance})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +34,8 @@ func TestAgentChartRBACIsEnough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Agent = framework.NewAgent(t, cfg, reconciler.Options{Instance: "rbac-" + agentNS, VirtualClusters: true, HealthTimeout: time.Minute,
-		Notifier: notify.Nop{}})
+	e.Agent = framework.NewAgent(t, cfg, reconciler.Options{Instance: instance, VirtualClusters: true, HealthTimeout: time.Minute,
+		Notifier: notify.Nop{}, RecordNamespace: agentNS})
 
 	const name, ns = "rbac", "tenant-rbac"
 	startKubelet(t, e.cs, ns)
@@ -46,6 +48,9 @@ func TestAgentChartRBACIsEnough(t *testing.T) {
 		t.Fatalf("as the chart's ServiceAccount: %+v", res.Tenants)
 	}
 	e.RequireReady(name)
+	if rev, err := status.AgentRevision(ctx, e.Agent.Client(), agentNS, instance); err != nil || rev == "" {
+		t.Fatalf("the agent's record of its pass: %q, %v", rev, err)
+	}
 	createSyncedPod(t, e.cs, ns, name)
 	e.Write(name, framework.TenantYAML(name, framework.Spec(append(wide, "  paused: true")...)))
 	if res := e.CommitAndSync("pause"); res.Failed() {

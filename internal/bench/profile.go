@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tenantry/tenantry/internal/localcluster"
+)
+
+// profileEnv names a directory for CPU and heap profiles of an agent run: the agent's own
+// (cold pass CPU, heap after it) and kube-apiserver's (the cold pass's first minute).
+const profileEnv = "TENANTRY_BENCH_PROFILE"
+
+// apiserverProfileSeconds is how much of the cold pass kube-apiserver's CPU profile covers.
+const apiserverProfileSeconds = 60
+
+// phases breaks an agent run into phases (cold, no-op, change) and, for each, logs where
+// the time went: every process's CPU seconds and the requests the audit log counted, by
+// user, verb and resource. It is how bench/README.md's "where the time goes" is measured.
+type phases struct {
+	c       *localcluster.Cluster
+	log     io.Writer
+	dir     string // profiles go here; "" for none
+	auditAt int64
+	cpuAt   map[string]float64
+	began   time.Time
+	stopCPU func()
+}
+
+func newPhases(c *localcluster.Cluster, log io.Writer) *phases {
+	return &phases{c: c, log: log, dir: os.Getenv(profileEnv)}
+}
+
+// begin starts a phase; the cold phase also starts the profiles.
+func (p *phases) begin(ctx context.Context, name string) {
+	p.began, p.cpuAt = time.Now(), p.cpu()
+	if _, end, err := p.c.AuditCounts(p.auditAt); err == nil {
+		p.auditAt = end
+	}
+	if p.dir == "" || name != "cold" {
+		return
+	}
+	p.stopCPU = p.agentCPUProfile(filepath.Join(p.dir, "agent-cold.cpu.pprof"))
+	go p.apiserverProfile(ctx, filepath.Join(p.dir, "apiserver-cold.cpu.pprof"))
+}
+
+// end logs the phase and returns the agent's mutating requests in it (dry-runs excluded).
+func (p *phases) end(name string) (int, error) {
+	took := time.Since(p.began)
+	if p.stopCPU != nil {
+		p.stopCPU()
+		p.stopCPU = nil
+		p.heapProfile(filepath.Join(p.dir, "agent-"+name+".heap.pprof"))
+	}
+	counts, end, err := p.c.AuditCounts(p.auditAt)
+	if err != nil {
+		return 0, err
+	}
+	p.auditAt = end
+	fmt.Fprintf(p.log, "phase %s: %s; CPU seconds %s\n", name, took.Round(time.Millisecond), cpuDelta(p.cpuAt, p.cpu()))
+	writes := 0
+	for i, n := range counts {
+		if i < 25 {
+			fmt.Fprintf(p.log, "  %6d  %-32s %-8s %s%s\n", n.N, n.User, n.Verb, n.Resource, map[bool]string{true: " (dry-run)"}[n.DryRun])
+		}
+		if n.User == agentUser && !n.DryRun && isMutating(n.Verb) {
+			writes += n.N
+		}
+	}
+	return writes, nil
+}
+
+func isMutating(verb string) bool {
+	switch verb {
+	case "create", "update", "patch", "delete", "deletecollection":
+		return true
+	}
+	return false
+}
+
+// cpu is each control plane process's CPU seconds so far, and the agent's ("agent").
+func (p *phases) cpu() map[string]float64 {
+	out := map[string]float64{"agent": selfCPU()}
+	for name, pid := range p.c.PIDs() {
+		out[name] = processCPU(pid)
+	}
+	return out
+}
+
+func cpuDelta(before, after map[string]float64) string {
+	names := make([]string, 0, len(after))
+	for n := range after {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f", n, after[n]-before[n]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (p *phases) agentCPUProfile(path string) func() {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(p.log, "agent CPU profile: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
+func (p *phases) heapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		_ = f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(p.log, "agent heap profile: %v\n", err)
+	}
+}
+
+// apiserverProfile saves kube-apiserver's CPU profile of the next minute (the cluster
+// runs with Options.Profiling).
+func (p *phases) apiserverProfile(ctx context.Context, path string) {
+	cs, err := kubernetes.NewForConfig(p.c.Config)
+	if err == nil {
+		var data []byte
+		data, err = cs.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", fmt.Sprint(apiserverProfileSeconds)).Timeout(2 * apiserverProfileSeconds * time.Second).DoRaw(ctx)
+		if err == nil {
+			err = os.WriteFile(path, data, 0o644)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(p.log, "kube-apiserver CPU profile: %v\n", err)
+	}
+}
