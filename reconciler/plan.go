@@ -17,19 +17,19 @@ import (
 // pass's decisions as Sync makes them (plan.Decide, plan.Removals) and presents each
 // object with a server-side dry-run apply, with the objects to prune, new tenants, removed
 // tenants (by deletion policy, and whether removal would be held back) and invalid files.
-// ConstraintTemplates are dry-run, not applied: a constraint whose kind the cluster does
-// not serve yet is reported as created.
+// ConstraintTemplates and the shared constraints are dry-run, not applied: a constraint
+// whose kind the cluster does not serve yet is reported as created.
 func (a *Agent) Plan(ctx context.Context, dir, rev string) (*plan.Plan, error) {
 	repo, err := loader.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading the tenants repo: %w", err)
 	}
-	ps, templates, err := a.begin(ctx, repo, rev)
+	ps, shared, err := a.begin(ctx, repo, rev)
 	if err != nil {
 		return nil, err
 	}
 	p := &plan.Plan{Revision: rev, HeldBack: ps.HeldBack, Tenants: make([]plan.TenantPlan, len(repo.Tenants)), Invalid: invalidFiles(repo.Failed)}
-	for _, t := range templates {
+	for _, t := range append(shared.templates, shared.constraints...) {
 		c, err := a.apply.DryRun(ctx, t, nil)
 		if err != nil {
 			return nil, err

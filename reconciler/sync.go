@@ -3,6 +3,8 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,7 +66,7 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return &Result{Revision: rev, HeldBack: why}, fmt.Errorf("loading the tenants repo at %s: %w", rev, err)
 	}
 	res := &Result{Revision: rev, Invalid: repo.Failed, HeldBack: plan.HoldReason(repo)}
-	ps, templates, err := a.begin(ctx, repo, rev)
+	ps, shared, err := a.begin(ctx, repo, rev)
 	if err != nil {
 		return res, err
 	}
@@ -75,7 +77,10 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		return res, err
 	}
 	if ps.Render.TemplatesErr == nil {
-		ps.Render.TemplatesErr = a.apply.ApplyTemplates(ctx, templates)
+		ps.Render.TemplatesErr = a.apply.ApplyTemplates(ctx, shared.templates)
+	}
+	if ps.Render.TemplatesErr == nil { // a tenant with policies fails rather than go unenforced
+		ps.Render.TemplatesErr = a.apply.ApplyConstraints(ctx, shared.constraints)
 	}
 	res.Tenants = a.reconcileAll(ctx, repo.Tenants, ps)
 	for _, f := range repo.Failed {
@@ -89,6 +94,8 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	}
 	if res.HeldBack != "" {
 		a.alerts.holdBack(ctx, rev, res.HeldBack)
+	} else if err == nil && ps.Render.TemplatesErr == nil {
+		_, err = a.apply.PruneConstraints(ctx, slices.Sorted(maps.Keys(ps.Render.Templates)), shared.constraints)
 	}
 	a.opts.Metrics.setTenants(conditionCounts(repo.Tenants, res))
 	if err != nil {
@@ -97,26 +104,33 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	return res, a.record(ctx, rev)
 }
 
+// sharedPolicies are what a pass applies before any tenant: the ConstraintTemplates the
+// tenants use and their shared constraints, labelled as applied.
+type sharedPolicies struct {
+	templates, constraints []*unstructured.Unstructured
+}
+
 // begin prepares a pass (Sync's or Plan's) over a loaded repo: it learns the host's service
 // CIDR and API endpoints and selects the ConstraintTemplates, and returns the inputs of the
-// tenants' decisions with the templates the tenants use, labelled as applied.
-func (a *Agent) begin(ctx context.Context, repo *loader.Repo, rev string) (*pass, []*unstructured.Unstructured, error) {
+// tenants' decisions with the shared policies.
+func (a *Agent) begin(ctx context.Context, repo *loader.Repo, rev string) (*pass, sharedPolicies, error) {
 	if err := a.host.resolveServiceCIDR(ctx, a.client, a.opts.VirtualClusters); err != nil {
-		return nil, nil, err
+		return nil, sharedPolicies{}, err
 	}
 	a.host.refresh(ctx, a.client)
 	api, serviceCIDR := a.host.snapshot()
 	vc := a.opts.VCluster
 	vc.ServiceCIDR = serviceCIDR
 	byKind, err := render.TemplatesByKind(a.opts.Templates, repo.Policies)
-	var used []*unstructured.Unstructured
+	var shared sharedPolicies
 	if err == nil {
-		used = render.UsedTemplates(repo.Tenants, byKind, a.opts.Instance)
+		shared = sharedPolicies{templates: render.UsedTemplates(repo.Tenants, byKind, a.opts.Instance),
+			constraints: render.SharedConstraints(repo.Tenants, byKind)}
 	}
 	return &pass{Pass: plan.Pass{Revision: rev, HeldBack: plan.HoldReason(repo), Defaults: repo.Defaults,
 		Render: render.DesiredOptions{HostAPI: api, Templates: byKind, TemplatesErr: err,
 			VirtualClusters: a.opts.VirtualClusters, VCluster: vc},
-		DetectOnly: a.opts.DetectOnly, ProtectedNamespaces: a.opts.ProtectedNamespaces}}, used, nil
+		DetectOnly: a.opts.DetectOnly, ProtectedNamespaces: a.opts.ProtectedNamespaces}}, shared, nil
 }
 
 // reconcileAll reconciles tenants concurrently with a bounded number of workers.

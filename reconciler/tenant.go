@@ -136,7 +136,7 @@ func (a *Agent) converge(ctx context.Context, rec *status.Record, p *plan.Tenant
 		return failed(v1alpha1.ReasonApplyFailed, err, changes)
 	}
 	if err := a.apply.WaitHealthy(ctx, p.Health); err != nil {
-		rec.New.Inventory = plan.MergeInventory(plan.Inventory(p.Objects), rec.Old.Inventory)
+		rec.New.Inventory = plan.MergeInventory(p.Inventory(), rec.Old.Inventory)
 		status.MarkControlPlaneNotReady(rec.New)
 		return failed(v1alpha1.ReasonHealthFailed, err, changes)
 	}
@@ -145,7 +145,7 @@ func (a *Agent) converge(ctx context.Context, rec *status.Record, p *plan.Tenant
 	if err != nil {
 		return failed(v1alpha1.ReasonApplyFailed, err, changes)
 	}
-	rec.New.Inventory = append(plan.Inventory(p.Objects), kept...)
+	rec.New.Inventory = append(p.Inventory(), kept...)
 	if err := a.controlPlane(ctx, rec, p); err != nil {
 		return failed(v1alpha1.ReasonHealthFailed, err, changes)
 	}

@@ -217,6 +217,12 @@ type ControlPlaneStatus struct {
 type ObjectRef struct {
 	ID      string `json:"id"`
 	Version string `json:"v"`
+	// Digest is a digest of the object as rendered, without its revision stamp.
+	Digest string `json:"d,omitempty"`
+	// Revision is the revision stamped on the object (tenantry.dev/revision), the one at
+	// which it last changed, when that is not the tenant's contentRevision: a commit
+	// rewrites only the objects it changed.
+	Revision string `json:"r,omitempty"`
 }
 
 // DriftRecord is a drift seen on the live objects.

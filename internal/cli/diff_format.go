@@ -77,7 +77,7 @@ func (n planCounts) String() string {
 	}
 	s += fmt.Sprintf(", %d to delete", n.del)
 	if n.templates > 0 {
-		s += fmt.Sprintf("; %d ConstraintTemplate(s) to apply", n.templates)
+		s += fmt.Sprintf("; %d ConstraintTemplate(s) and shared constraint(s) to apply", n.templates)
 	}
 	return s
 }
@@ -137,7 +137,7 @@ func writePlanText(w io.Writer, p *plan.Plan) error {
 		fmt.Fprintf(w, "revision %s\n", p.Revision)
 	}
 	if changes := changedObjects(p.Templates); len(changes) > 0 {
-		fmt.Fprintln(w, "\n~ ConstraintTemplates (applied before the tenants)")
+		fmt.Fprintln(w, "\n~ ConstraintTemplates and shared constraints (applied before the tenants)")
 		writeObjectsText(w, changes)
 	}
 	var unchanged []string

@@ -47,7 +47,7 @@ func TestPlanOutputs(t *testing.T) {
 			name: "text", format: "text", plan: samplePlan(),
 			want: []string{
 				"revision main@sha1:2222\n",
-				"\n~ ConstraintTemplates (applied before the tenants)\n    ~ ConstraintTemplate/k8sblocknodeport\n        spec.targets[0].rego: a -> b\n",
+				"\n~ ConstraintTemplates and shared constraints (applied before the tenants)\n    ~ ConstraintTemplate/k8sblocknodeport\n        spec.targets[0].rego: a -> b\n",
 				"\n= tenant drifty (tenants/drifty.yaml): no change from this revision, but:\n" +
 					"    ~ LimitRange/tenant-drifty/tenant-limits (drift; detect-only: reported, left as is)\n        spec.limits[0].max.cpu: 2 -> 1\n",
 				"\n~ tenant fixing (tenants/fixing.yaml)\n    + NetworkPolicy/tenant-fixing/tenantry-allow-dns (drift: deleted on the cluster; recreated)\n" +
@@ -58,7 +58,7 @@ func TestPlanOutputs(t *testing.T) {
 				"\n! tenants/bad.yaml is invalid (the agent marks its Tenant Stalled and leaves its objects alone):\n    tenants/bad.yaml:9: spec.quota.cpu: invalid quantity \"2o\"\n",
 				"\n! pruning and tenant removal held back: 1 tenant file(s) failed validation\n",
 				"\nunchanged: calm\n",
-				"\n0 tenant(s) added, 2 changed, 0 removed, 2 unchanged, 1 invalid, 1 failed to plan; objects: 1 to create, 1 to configure, 0 to delete; 1 ConstraintTemplate(s) to apply\n",
+				"\n0 tenant(s) added, 2 changed, 0 removed, 2 unchanged, 1 invalid, 1 failed to plan; objects: 1 to create, 1 to configure, 0 to delete; 1 ConstraintTemplate(s) and shared constraint(s) to apply\n",
 			},
 		},
 		{

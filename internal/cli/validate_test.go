@@ -111,8 +111,9 @@ func TestValidateExitCodesAndFindings(t *testing.T) {
 			dir:      exampleCopy(t),
 			extra:    []string{"--tenant", "team-a", "-f", manifests},
 			wantCode: 1,
-			want: []string{manifests + ":1: [team-a-k8sblocknodeport] Service web: Service <web>: type NodePort is not allowed",
-				manifests + ":7: [team-a-k8sallowedrepos] Pod p:", "1 violation(s), 1 warning(s)"},
+			// The shared constraints' names: tenantry-<kind>-<digest of action and parameters>.
+			want: []string{manifests + ":1: [tenantry-k8sblocknodeport-", "] Service web: Service <web>: type NodePort is not allowed",
+				manifests + ":7: [tenantry-k8sallowedrepos-", "] Pod p:", "1 violation(s), 1 warning(s)"},
 		},
 	}
 	for _, tt := range tests {

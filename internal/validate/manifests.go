@@ -61,8 +61,11 @@ func tenantEngine(ctx context.Context, r *Report, ns string, constraints []*unst
 			return nil, fmt.Errorf("constraint %s: %w", c.GetName(), err)
 		}
 	}
+	// The tenant's Namespace as the agent labels it: its shared constraints select it.
+	labels := render.ConstraintLabels(constraints)
+	labels["kubernetes.io/metadata.name"] = ns
 	nsObj := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"kubernetes.io/metadata.name": ns}}}
+		ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}
 	if err := engine.AddNamespace(ctx, nsObj); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -124,8 +125,38 @@ func (p *Tenant) render(pass *Pass, old *v1alpha1.TenantStatus) error {
 	if c.Changed = digest != old.ContentDigest || old.ContentRevision == ""; c.Changed {
 		c.Digest, c.Revision = digest, pass.Revision
 	}
-	render.Label(objs, p.Name, p.Source, c.Revision)
 	p.Objects, p.Content = objs, c
+	return p.stamp(old)
+}
+
+// stamp labels the objects and stamps each with the revision at which it last changed:
+// an object rendered as its inventory entry recorded it keeps that entry's revision, the
+// others get the content revision. So a commit that changes a tenant's quota rewrites the
+// quota, not every object of the tenant.
+func (p *Tenant) stamp(old *v1alpha1.TenantStatus) error {
+	before := make(map[string]v1alpha1.ObjectRef, len(old.Inventory))
+	for _, r := range old.Inventory {
+		before[r.ID] = r
+	}
+	p.inventory = make([]v1alpha1.ObjectRef, 0, len(p.Objects))
+	for _, o := range p.Objects {
+		d, err := objectDigest(o)
+		if err != nil {
+			return err
+		}
+		ref := objectRef(o)
+		rev := p.Content.Revision
+		if e, ok := before[ref.ID]; ok && e.Digest == d {
+			rev = cmp.Or(e.Revision, old.ContentRevision)
+		}
+		render.Label([]*unstructured.Unstructured{o}, p.Name, p.Source, rev)
+		ref.Digest = d
+		if rev != p.Content.Revision {
+			ref.Revision = rev
+		}
+		p.inventory = append(p.inventory, ref)
+	}
+	sortRefs(p.inventory)
 	return nil
 }
 
@@ -166,7 +197,7 @@ func upToDate(st *v1alpha1.TenantStatus, objs []*unstructured.Unstructured) bool
 		return false
 	}
 	for i := range inv {
-		if inv[i] != st.Inventory[i] {
+		if inv[i].ID != st.Inventory[i].ID || inv[i].Version != st.Inventory[i].Version {
 			return false
 		}
 	}
@@ -209,6 +240,17 @@ func findKind(objs []*unstructured.Unstructured, kind string) *unstructured.Unst
 		}
 	}
 	return nil
+}
+
+// objectDigest is a short digest of one rendered object, before its revision stamp: 16
+// hex digits, as the inventory records it for every object of every tenant.
+func objectDigest(o *unstructured.Unstructured) (string, error) {
+	data, err := json.Marshal(o.Object)
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", o.GetName(), err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8]), nil
 }
 
 func digestOf(source string, objs []*unstructured.Unstructured) (string, error) {

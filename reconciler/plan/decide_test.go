@@ -52,9 +52,38 @@ func applied(t *testing.T, tn *v1alpha1.Tenant) *v1alpha1.TenantStatus {
 	if p.Action != Apply {
 		t.Fatalf("first pass: %v %v", p.Action, p.Refusal)
 	}
-	st := &v1alpha1.TenantStatus{Inventory: Inventory(p.Objects), ContentDigest: p.Content.Digest, ContentRevision: p.Content.Revision}
+	st := &v1alpha1.TenantStatus{Inventory: p.Inventory(), ContentDigest: p.Content.Digest, ContentRevision: p.Content.Revision}
 	status.SetApplied(st, "main@sha1:1")
 	return st
+}
+
+// TestStampsOnlyWhatChanged: a commit that changes a tenant's quota stamps the quota with
+// the new revision and leaves every other object's stamp, so only the quota is rewritten;
+// the inventory records the stamps that differ from the content revision.
+func TestStampsOnlyWhatChanged(t *testing.T) {
+	tn := tenantNamed("team-a")
+	tn.Spec.Quota = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}
+	old := applied(t, tn)
+	tn.Spec.Quota = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}
+	p := Decide(context.Background(), &fakeHost{}, &Pass{Revision: "main@sha1:2"}, tn, old)
+	if p.Action != Apply || p.Content.Revision != "main@sha1:2" {
+		t.Fatalf("action %v, content revision %s", p.Action, p.Content.Revision)
+	}
+	var restamped []string
+	for _, o := range p.Objects {
+		if o.GetAnnotations()[render.AnnotationCommit] == "main@sha1:2" {
+			restamped = append(restamped, o.GetKind())
+		}
+	}
+	if !reflect.DeepEqual(restamped, []string{"ResourceQuota"}) {
+		t.Errorf("stamped with the new revision: %v, want the quota only", restamped)
+	}
+	for _, r := range p.Inventory() {
+		kept := r.Revision == "main@sha1:1"
+		if r.Digest == "" || kept == (r.ID == "tenant-team-a_tenant-quota__ResourceQuota") {
+			t.Errorf("inventory entry %+v", r)
+		}
+	}
 }
 
 func TestDecide(t *testing.T) {

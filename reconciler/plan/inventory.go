@@ -17,11 +17,28 @@ import (
 func Inventory(objs []*unstructured.Unstructured) []v1alpha1.ObjectRef {
 	out := make([]v1alpha1.ObjectRef, 0, len(objs))
 	for _, o := range objs {
-		id := object.UnstructuredToObjMetadata(o).String()
-		out = append(out, v1alpha1.ObjectRef{ID: id, Version: o.GroupVersionKind().Version})
+		out = append(out, objectRef(o))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sortRefs(out)
 	return out
+}
+
+func objectRef(o *unstructured.Unstructured) v1alpha1.ObjectRef {
+	return v1alpha1.ObjectRef{ID: object.UnstructuredToObjMetadata(o).String(), Version: o.GroupVersionKind().Version}
+}
+
+func sortRefs(refs []v1alpha1.ObjectRef) {
+	sort.Slice(refs, func(i, j int) bool { return refs[i].ID < refs[j].ID })
+}
+
+// Inventory is the inventory of the plan's objects with each one's digest and revision
+// stamp (stamp), as the status records it; Inventory(p.Objects) without them when the
+// objects were not rendered by this plan.
+func (p *Tenant) Inventory() []v1alpha1.ObjectRef {
+	if p.inventory != nil {
+		return p.inventory
+	}
+	return Inventory(p.Objects)
 }
 
 // Stale returns the objects of old that are not in current, as deletable stubs.

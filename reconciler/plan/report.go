@@ -22,8 +22,8 @@ type Plan struct {
 	Revision string `json:"revision"`
 	// Tenants are the valid tenants of the checkout, sorted by name.
 	Tenants []TenantPlan `json:"tenants"`
-	// Templates are the ConstraintTemplates the tenants use. The agent applies them
-	// before the tenants; the plan only dry-runs them.
+	// Templates are the ConstraintTemplates the tenants use, then their shared
+	// constraints. The agent applies them before the tenants; the plan only dry-runs them.
 	Templates []ObjectChange `json:"templates,omitempty"`
 	// Removed are the host Tenants of this agent instance whose files left the repo.
 	Removed []RemovedTenant `json:"removed,omitempty"`

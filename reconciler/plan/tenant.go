@@ -52,11 +52,14 @@ type Tenant struct {
 	// Reclaim is the tenant's own namespace, marked orphaned when it left it: the mark is
 	// removed before anything else is written.
 	Reclaim *corev1.Namespace
-	// Objects are the desired objects, labelled and stamped with Content.Revision, in
+	// Objects are the desired objects, labelled and each stamped with the revision at which
+	// it last changed (Content.Revision when this commit changed it), in
 	// render order (for Pause: the StatefulSet at zero replicas).
 	Objects []*unstructured.Unstructured
 	// Content is the tenant's content digest and revision once rendered, nil before.
 	Content *Content
+	// inventory is Objects' inventory with digests and revision stamps (Inventory).
+	inventory []v1alpha1.ObjectRef
 	// Stale are the inventory entries no longer desired, as object stubs; StaleErr is why
 	// the inventory could not be read back.
 	Stale    []*unstructured.Unstructured

@@ -1,8 +1,11 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,32 +22,86 @@ const (
 	AnnotationMatchKinds = "tenantry.dev/match-kinds"
 )
 
-// Constraints renders one Gatekeeper constraint per tenant policy, scoped to the tenant's
-// namespace. Constraints are cluster-scoped, so their names carry the tenant. templates
-// maps a template kind to its ConstraintTemplate, for the match kinds.
+// ConstraintLabelPrefix starts the Namespace label that selects a shared constraint for a
+// tenant: <prefix><constraint name>: "true". Only the agent writes tenant Namespaces, and
+// the host guards refuse tenantry's labels to everyone else.
+const ConstraintLabelPrefix = "constraint.tenantry.dev/"
+
+// LabelShared marks a constraint shared by tenants: it belongs to no tenant's inventory
+// and is pruned only when no Namespace selects it (PruneConstraints).
+const LabelShared = "tenantry.dev/shared"
+
+// Constraints renders the Gatekeeper constraints a tenant's policies select. Constraints
+// are shared: one per (template, enforcement action, parameters) across all tenants, named
+// tenantry-<kind>-<digest of the three>, matching the Namespaces labelled for it
+// (ConstraintLabels). So 1,000 tenants with the same two policies make two constraints,
+// not 2,000, and Gatekeeper evaluates each request against two. templates maps a template
+// kind to its ConstraintTemplate, for the match kinds.
 func Constraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	seen := map[string]int{}
+	seen := map[string]bool{}
 	for i, p := range t.Spec.Policies {
 		tmpl, ok := templates[p.Template]
 		if !ok {
 			return nil, fmt.Errorf("spec.policies[%d].template: no ConstraintTemplate of kind %q", i, p.Template)
 		}
-		name := t.Name + "-" + strings.ToLower(p.Template)
-		if seen[name]++; seen[name] > 1 {
-			name = fmt.Sprintf("%s-%d", name, seen[name])
-		}
-		c, err := constraint(t, p, name, tmpl)
+		c, err := constraint(p, tmpl)
 		if err != nil {
 			return nil, fmt.Errorf("spec.policies[%d]: %w", i, err)
 		}
-		out = append(out, c)
+		if !seen[c.GetName()] {
+			seen[c.GetName()] = true
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }
 
-func constraint(t *v1alpha1.Tenant, p v1alpha1.Policy, name string, tmpl *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	match := map[string]any{"scope": "Namespaced", "namespaces": []any{t.HostNamespace()}}
+// ConstraintLabels are the Namespace labels that select constraints for a tenant.
+func ConstraintLabels(constraints []*unstructured.Unstructured) map[string]string {
+	out := make(map[string]string, len(constraints))
+	for _, c := range constraints {
+		out[constraintLabel(c.GetName())] = "true"
+	}
+	return out
+}
+
+// SharedConstraints are the constraints of every tenant that renders them, each once,
+// sorted by name, labelled as the agent applies them. A tenant whose policies do not render
+// is left out: its own pass fails on them.
+func SharedConstraints(tenants []*v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) []*unstructured.Unstructured {
+	byName := map[string]*unstructured.Unstructured{}
+	for _, t := range tenants {
+		cs, err := Constraints(t, templates)
+		if err != nil {
+			continue
+		}
+		for _, c := range cs {
+			byName[c.GetName()] = c
+		}
+	}
+	out := make([]*unstructured.Unstructured, 0, len(byName))
+	for _, c := range byName {
+		c.SetLabels(map[string]string{LabelManagedBy: ManagedByValue, LabelShared: "true"})
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+	return out
+}
+
+func constraint(p v1alpha1.Policy, tmpl *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	var params any
+	if p.Parameters != nil && len(p.Parameters.Raw) > 0 {
+		if err := json.Unmarshal(p.Parameters.Raw, &params); err != nil {
+			return nil, fmt.Errorf("parameters: %w", err)
+		}
+	}
+	name, err := constraintName(p.Template, p.EnforcementAction, params)
+	if err != nil {
+		return nil, err
+	}
+	match := map[string]any{"scope": "Namespaced", "namespaceSelector": map[string]any{
+		"matchLabels": map[string]any{constraintLabel(name): "true"}}}
 	if raw := tmpl.GetAnnotations()[AnnotationMatchKinds]; raw != "" {
 		var kinds []any
 		if err := json.Unmarshal([]byte(raw), &kinds); err != nil {
@@ -56,11 +113,7 @@ func constraint(t *v1alpha1.Tenant, p v1alpha1.Policy, name string, tmpl *unstru
 	if p.EnforcementAction != "" {
 		spec["enforcementAction"] = p.EnforcementAction
 	}
-	if p.Parameters != nil && len(p.Parameters.Raw) > 0 {
-		var params any
-		if err := json.Unmarshal(p.Parameters.Raw, &params); err != nil {
-			return nil, fmt.Errorf("parameters: %w", err)
-		}
+	if params != nil {
 		spec["parameters"] = params
 	}
 	c := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
@@ -68,6 +121,28 @@ func constraint(t *v1alpha1.Tenant, p v1alpha1.Policy, name string, tmpl *unstru
 	c.SetKind(p.Template)
 	c.SetName(name)
 	return c, nil
+}
+
+// constraintNamePrefix starts every shared constraint's name.
+const constraintNamePrefix = "tenantry-"
+
+// constraintName is tenantry-<kind>-<digest>: the digest of the kind, the enforcement
+// action and the parameters (encoding/json sorts map keys, so equal parameters hash equal).
+// The kind is cut to 50 characters, so the label key's name part (the constraint name
+// without "tenantry-") stays within 63.
+func constraintName(kind, action string, params any) (string, error) {
+	data, err := json.Marshal([]any{kind, action, params})
+	if err != nil {
+		return "", fmt.Errorf("parameters: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	k := strings.ToLower(kind)
+	return constraintNamePrefix + k[:min(len(k), 50)] + "-" + hex.EncodeToString(sum[:5]), nil
+}
+
+// constraintLabel is the Namespace label key that selects the constraint named name.
+func constraintLabel(name string) string {
+	return ConstraintLabelPrefix + strings.TrimPrefix(name, constraintNamePrefix)
 }
 
 // TemplateKind returns the constraint kind a ConstraintTemplate defines.

@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -21,31 +22,46 @@ func template(kind, matchKinds string) *unstructured.Unstructured {
 	return u
 }
 
-func TestConstraintsAreScopedToTheTenantNamespace(t *testing.T) {
+func policyTenant(name string, policies ...v1alpha1.Policy) *v1alpha1.Tenant {
+	tn := &v1alpha1.Tenant{}
+	tn.Name = name
+	tn.Spec.Policies = policies
+	return tn
+}
+
+func params(raw string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(raw)} }
+
+// TestConstraintsAreSharedAndSelectTheirNamespaces: one constraint per (template, action,
+// parameters) whatever the tenant; each selects the Namespaces labelled for it, and the
+// tenant's rendered Namespace carries exactly its constraints' labels.
+func TestConstraintsAreSharedAndSelectTheirNamespaces(t *testing.T) {
 	templates := map[string]*unstructured.Unstructured{
 		"K8sBlockNodePort": template("K8sBlockNodePort", `[{"apiGroups":[""],"kinds":["Service"]}]`),
 		"K8sAllowedRepos":  template("K8sAllowedRepos", ""),
 	}
-	tn := &v1alpha1.Tenant{}
-	tn.Name = "team-a"
-	tn.Spec.Policies = []v1alpha1.Policy{
-		{Template: "K8sBlockNodePort"},
-		{Template: "K8sAllowedRepos", EnforcementAction: "warn", Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"repos":["r/"]}`)}},
-		{Template: "K8sAllowedRepos", Parameters: &apiextensionsv1.JSON{Raw: []byte(`{"repos":["s/"]}`)}},
-	}
-	got, err := render.Constraints(tn, templates)
+	a := policyTenant("team-a", v1alpha1.Policy{Template: "K8sBlockNodePort"},
+		v1alpha1.Policy{Template: "K8sAllowedRepos", EnforcementAction: "warn", Parameters: params(`{"repos":["r/"]}`)},
+		v1alpha1.Policy{Template: "K8sAllowedRepos", Parameters: params(`{"repos":["s/"]}`)},
+		v1alpha1.Policy{Template: "K8sBlockNodePort"}) // twice: one constraint
+	b := policyTenant("team-b", v1alpha1.Policy{Template: "K8sBlockNodePort"},
+		v1alpha1.Policy{Template: "K8sAllowedRepos", Parameters: params(`{ "repos" : ["s/"] }`)}) // same parameters, other spelling
+	got, err := render.Constraints(a, templates)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNames := []string{"team-a-k8sblocknodeport", "team-a-k8sallowedrepos", "team-a-k8sallowedrepos-2"}
-	for i, c := range got {
-		if c.GetName() != wantNames[i] || c.GetAPIVersion() != render.ConstraintAPIVersion {
-			t.Errorf("constraint %d: %s %s", i, c.GetAPIVersion(), c.GetName())
+	if len(got) != 3 {
+		t.Fatalf("team-a: %d constraints, want 3 (the repeated policy once)", len(got))
+	}
+	for _, c := range got {
+		if c.GetAPIVersion() != render.ConstraintAPIVersion || !strings.HasPrefix(c.GetName(), "tenantry-"+strings.ToLower(c.GetKind())+"-") {
+			t.Errorf("constraint %s %s", c.GetAPIVersion(), c.GetName())
 		}
-		ns, _, _ := unstructured.NestedStringSlice(c.Object, "spec", "match", "namespaces")
-		scope, _, _ := unstructured.NestedString(c.Object, "spec", "match", "scope")
-		if len(ns) != 1 || ns[0] != "tenant-team-a" || scope != "Namespaced" {
-			t.Errorf("%s: match %v %s", c.GetName(), ns, scope)
+		sel, _, _ := unstructured.NestedStringMap(c.Object, "spec", "match", "namespaceSelector", "matchLabels")
+		if want := render.ConstraintLabels([]*unstructured.Unstructured{c}); len(sel) != 1 || !reflect.DeepEqual(sel, want) {
+			t.Errorf("%s: selector %v, want %v", c.GetName(), sel, want)
+		}
+		if ns, found, _ := unstructured.NestedFieldNoCopy(c.Object, "spec", "match", "namespaces"); found {
+			t.Errorf("%s: a shared constraint names namespaces %v", c.GetName(), ns)
 		}
 	}
 	if kinds, _, _ := unstructured.NestedSlice(got[0].Object, "spec", "match", "kinds"); len(kinds) != 1 {
@@ -57,8 +73,48 @@ func TestConstraintsAreScopedToTheTenantNamespace(t *testing.T) {
 	if repos, _, _ := unstructured.NestedStringSlice(got[2].Object, "spec", "parameters", "repos"); len(repos) != 1 || repos[0] != "s/" {
 		t.Errorf("parameters %v", repos)
 	}
-	tn.Spec.Policies = []v1alpha1.Policy{{Template: "K8sMissing"}}
-	if _, err := render.Constraints(tn, templates); err == nil || !strings.Contains(err.Error(), "spec.policies[0].template") {
+	shared := render.SharedConstraints([]*v1alpha1.Tenant{a, b}, templates)
+	if len(shared) != 3 {
+		t.Fatalf("two tenants share %d constraints, want 3: %v", len(shared), names(shared))
+	}
+	for _, c := range shared {
+		if c.GetLabels()[render.LabelShared] != "true" || c.GetLabels()[render.LabelManagedBy] != render.ManagedByValue {
+			t.Errorf("%s labels %v", c.GetName(), c.GetLabels())
+		}
+	}
+	objs, err := render.Desired(b, render.DesiredOptions{Templates: templates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := render.Constraints(b, templates)
+	for _, o := range objs {
+		if o.GetAPIVersion() == render.ConstraintAPIVersion {
+			t.Errorf("a tenant's own objects hold constraint %s", o.GetName())
+		}
+		if o.GetKind() != "Namespace" {
+			continue
+		}
+		var selected []string
+		for k := range o.GetLabels() {
+			if strings.HasPrefix(k, render.ConstraintLabelPrefix) {
+				selected = append(selected, k)
+			}
+		}
+		want := render.ConstraintLabels(bs)
+		if len(selected) != len(want) || len(want) != 2 {
+			t.Errorf("team-b's Namespace selects %v, want %v", selected, want)
+		}
+	}
+	if _, err := render.Constraints(policyTenant("x", v1alpha1.Policy{Template: "K8sMissing"}), templates); err == nil ||
+		!strings.Contains(err.Error(), "spec.policies[0].template") {
 		t.Fatalf("missing template: %v", err)
 	}
+}
+
+func names(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	return out
 }

@@ -20,7 +20,8 @@ type DesiredOptions struct {
 }
 
 // Desired renders every host object of a tenant, unlabelled: its namespace objects (Tenant),
-// a constraint per policy (Constraints), then its virtual cluster (VCluster) when on.
+// its Namespace labelled to select its policies' shared constraints (Constraints, applied
+// for all tenants before them), then its virtual cluster (VCluster) when on.
 func Desired(t *v1alpha1.Tenant, o DesiredOptions) ([]*unstructured.Unstructured, error) {
 	objs, err := Tenant(t, o.HostAPI)
 	if err != nil {
@@ -34,7 +35,7 @@ func Desired(t *v1alpha1.Tenant, o DesiredOptions) ([]*unstructured.Unstructured
 		if err != nil {
 			return nil, err
 		}
-		objs = append(objs, constraints...)
+		selectConstraints(objs, t.HostNamespace(), ConstraintLabels(constraints))
 	}
 	if !o.VirtualClusters {
 		return objs, nil
@@ -44,4 +45,21 @@ func Desired(t *v1alpha1.Tenant, o DesiredOptions) ([]*unstructured.Unstructured
 		return nil, err
 	}
 	return append(objs, vc...), nil
+}
+
+// selectConstraints adds the constraint labels to the tenant's Namespace among objs.
+func selectConstraints(objs []*unstructured.Unstructured, ns string, labels map[string]string) {
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" || o.GetName() != ns {
+			continue
+		}
+		all := o.GetLabels()
+		if all == nil {
+			all = map[string]string{}
+		}
+		for k, v := range labels {
+			all[k] = v
+		}
+		o.SetLabels(all)
+	}
 }

@@ -89,11 +89,11 @@ func TestDiff(t *testing.T) {
 				"    ~ ResourceQuota/tenant-d-quota/tenant-quota\n        metadata.annotations[\"tenantry.dev/revision\"]: " + applied.Revision + " -> main@sha1:",
 			"        spec.hard.cpu: 4 -> 8\n    ~ 6 more object(s) only re-stamped with the new revision: Namespace/tenant-d-quota, LimitRange/tenant-d-quota/tenant-limits,",
 			"\n+ tenant d-new (tenants/d-new.yaml): new\n    + Tenant/d-new\n    + Namespace/tenant-d-new\n",
-			"    + K8sBlockNodePort/d-new-k8sblocknodeport\n",
-			"\n~ ConstraintTemplates (applied before the tenants)\n    + ConstraintTemplate/k8sblocknodeport\n",
+			"\n~ ConstraintTemplates and shared constraints (applied before the tenants)\n    + ConstraintTemplate/k8sblocknodeport\n" +
+				"    + K8sBlockNodePort/tenantry-k8sblocknodeport-",
 			"\n- tenant d-gone: file removed; deletionPolicy Retain: the Tenant is removed; its 7 object(s) are kept, namespaces annotated tenantry.dev/orphaned\n",
 			"\nunchanged: d-keep\n",
-			"1 tenant(s) added, 1 changed, 1 removed, 1 unchanged, 0 invalid; objects: 9 to create, 2 to configure (and 6 re-stamped with the new revision), 0 to delete; 1 ConstraintTemplate(s) to apply\n",
+			"1 tenant(s) added, 1 changed, 1 removed, 1 unchanged, 0 invalid; objects: 8 to create, 2 to configure (and 6 re-stamped with the new revision), 0 to delete; 2 ConstraintTemplate(s) and shared constraint(s) to apply\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -112,7 +112,7 @@ func TestDiff(t *testing.T) {
 			"| `d-quota` | configure | `ResourceQuota/tenant-d-quota/tenant-quota` | `metadata.annotations[\"tenantry.dev/revision\"]: " + applied.Revision,
 			"<br>`spec.hard.cpu: 4 -> 8` |\n",
 			"| `d-quota` | configure | 6 more object(s) | revision annotation only |\n",
-			"| `d-new` (new) | create | `K8sBlockNodePort/d-new-k8sblocknodeport` |  |\n",
+			"| `d-new` (new) | create | `Namespace/tenant-d-new` |  |\n",
 			"| `d-gone` (removed) | remove | `Tenant/d-gone` | deletionPolicy Retain:",
 			"Unchanged: `d-keep`\n",
 		} {
@@ -197,7 +197,7 @@ func checkPlan(t *testing.T, p *plan.Plan, applied string) {
 		}
 	}
 	sort.Strings(created)
-	wantCreated := []string{"K8sBlockNodePort/d-new-k8sblocknodeport", "LimitRange/tenant-d-new/tenant-limits", "Namespace/tenant-d-new",
+	wantCreated := []string{"LimitRange/tenant-d-new/tenant-limits", "Namespace/tenant-d-new",
 		"NetworkPolicy/tenant-d-new/tenantry-allow-dns", "NetworkPolicy/tenant-d-new/tenantry-allow-kube-api",
 		"NetworkPolicy/tenant-d-new/tenantry-allow-same-namespace", "NetworkPolicy/tenant-d-new/tenantry-default-deny",
 		"ResourceQuota/tenant-d-new/tenant-quota", "Tenant/d-new"}
@@ -229,8 +229,9 @@ func checkPlan(t *testing.T, p *plan.Plan, applied string) {
 		len(p.Removed[0].Retain) != 7 || p.Removed[0].HeldBack != "" {
 		t.Errorf("removed %+v", p.Removed)
 	}
-	wantTemplates := []plan.ObjectChange{{Object: "ConstraintTemplate/k8sblocknodeport", Action: plan.ActionCreate}}
-	if !reflect.DeepEqual(p.Templates, wantTemplates) || len(p.Invalid) != 0 || p.HeldBack != "" {
+	if len(p.Templates) != 2 || !reflect.DeepEqual(p.Templates[0], plan.ObjectChange{Object: "ConstraintTemplate/k8sblocknodeport", Action: plan.ActionCreate}) ||
+		!strings.HasPrefix(p.Templates[1].Object, "K8sBlockNodePort/tenantry-k8sblocknodeport-") || p.Templates[1].Action != plan.ActionCreate ||
+		len(p.Invalid) != 0 || p.HeldBack != "" {
 		t.Errorf("templates %+v, invalid %+v, held back %q", p.Templates, p.Invalid, p.HeldBack)
 	}
 }

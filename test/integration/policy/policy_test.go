@@ -18,6 +18,7 @@ import (
 	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/policy"
 	"github.com/tenantry/tenantry/reconciler"
+	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/test/framework"
 )
 
@@ -41,6 +42,30 @@ func tenantFile(name, policies string) string {
 }
 
 const blockNodePort = "  policies:\n  - template: K8sBlockNodePort\n"
+
+// selected returns the shared constraints of gvr that namespace ns selects through its
+// labels (render.ConstraintLabelPrefix), by name.
+func selected(t *testing.T, ns string, gvr schema.GroupVersionResource) []*unstructured.Unstructured {
+	t.Helper()
+	nsObj, err := host.Clientset(t).CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(host.Config)
+	var out []*unstructured.Unstructured
+	for key := range nsObj.Labels {
+		suffix, ok := strings.CutPrefix(key, render.ConstraintLabelPrefix)
+		if !ok || !strings.HasPrefix(suffix, gvr.Resource+"-") {
+			continue
+		}
+		c, err := dyn.Resource(gvr).Get(ctx, "tenantry-"+suffix, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("the constraint namespace %s selects (%s): %v", ns, key, err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 const isolationNoneGranted = "apiVersion: tenantry.dev/v1alpha1\nkind: TenantDefaults\nspec:\n" +
 	"  tenantExceptions: [{tenants: ['*'], allowIsolationNone: true}]\n"
@@ -84,19 +109,22 @@ func createNodePort(cs kubernetes.Interface, ns string) error {
 func TestTenantPolicyIsEnforcedInItsNamespaceOnly(t *testing.T) {
 	e := newEnv(t)
 	commitAndSync(t, e, map[string]string{"pol-a": tenantFile("pol-a", blockNodePort), "pol-b": tenantFile("pol-b", "")})
-	dyn := dynamic.NewForConfigOrDie(host.Config)
-	c, err := dyn.Resource(nodePortGVR).Get(ctx, "pol-a-k8sblocknodeport", metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("constraint: %v", err)
+	if got := selected(t, "tenant-pol-b", nodePortGVR); len(got) != 0 {
+		t.Fatalf("tenant-pol-b, without the policy, selects %d constraints", len(got))
 	}
-	if ns, _, _ := unstructured.NestedStringSlice(c.Object, "spec", "match", "namespaces"); len(ns) != 1 || ns[0] != "tenant-pol-a" {
-		t.Fatalf("constraint scoped to %v", ns)
+	cons := selected(t, "tenant-pol-a", nodePortGVR)
+	if len(cons) != 1 {
+		t.Fatalf("tenant-pol-a selects %d block-NodePort constraints, want 1", len(cons))
+	}
+	c := cons[0]
+	if sel, _, _ := unstructured.NestedStringMap(c.Object, "spec", "match", "namespaceSelector", "matchLabels"); len(sel) != 1 {
+		t.Fatalf("constraint selects namespaces by %v", sel)
 	}
 	if kinds, _, _ := unstructured.NestedSlice(c.Object, "spec", "match", "kinds"); len(kinds) != 1 {
 		t.Fatalf("constraint match kinds from the template's annotation: %v", kinds)
 	}
 	cs := host.Clientset(t)
-	err = createNodePort(cs, "tenant-pol-a")
+	err := createNodePort(cs, "tenant-pol-a")
 	if err == nil || !strings.Contains(err.Error(), "type NodePort is not allowed") {
 		t.Fatalf("NodePort in tenant-pol-a: %v, want a Gatekeeper denial", err)
 	}
@@ -105,20 +133,30 @@ func TestTenantPolicyIsEnforcedInItsNamespaceOnly(t *testing.T) {
 	}
 }
 
-// TestRemovedPolicyIsPrunedAndSharedTemplateStays removes a policy from one of two tenants.
+// TestRemovedPolicyIsPrunedAndSharedTemplateStays removes a policy from one of two tenants
+// that share its constraint, then from the other: the constraint stays while a namespace
+// selects it and is pruned after the last one lets it go. (A dryrun policy, so no other
+// test's namespace shares this constraint.)
 func TestRemovedPolicyIsPrunedAndSharedTemplateStays(t *testing.T) {
 	e := newEnv(t)
-	commitAndSync(t, e, map[string]string{"pol-c": tenantFile("pol-c", blockNodePort), "pol-d": tenantFile("pol-d", blockNodePort)})
+	denyAndWarn := blockNodePort + "  - template: K8sBlockNodePort\n    enforcementAction: warn\n"
+	commitAndSync(t, e, map[string]string{"pol-c": tenantFile("pol-c", denyAndWarn), "pol-d": tenantFile("pol-d", denyAndWarn)})
+	both := selected(t, "tenant-pol-c", nodePortGVR)
+	if len(both) != 2 || len(selected(t, "tenant-pol-d", nodePortGVR)) != 2 {
+		t.Fatalf("pol-c selects %d constraints (deny and warn), want 2", len(both))
+	}
 	commitAndSync(t, e, map[string]string{"pol-c": tenantFile("pol-c", "")})
+	if got := selected(t, "tenant-pol-c", nodePortGVR); len(got) != 0 {
+		t.Fatalf("pol-c still selects %d constraints after its policies were removed", len(got))
+	}
 	dyn := dynamic.NewForConfigOrDie(host.Config)
-	if _, err := dyn.Resource(nodePortGVR).Get(ctx, "pol-c-k8sblocknodeport", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Fatalf("pol-c's constraint after its policy was removed: %v", err)
+	for _, c := range both {
+		if _, err := dyn.Resource(nodePortGVR).Get(ctx, c.GetName(), metav1.GetOptions{}); err != nil {
+			t.Fatalf("the constraint pol-d still selects: %v", err)
+		}
 	}
 	if _, err := dyn.Resource(templateGVR).Get(ctx, "k8sblocknodeport", metav1.GetOptions{}); err != nil {
 		t.Fatalf("the shared template: %v", err)
-	}
-	if _, err := dyn.Resource(nodePortGVR).Get(ctx, "pol-d-k8sblocknodeport", metav1.GetOptions{}); err != nil {
-		t.Fatalf("pol-d's constraint: %v", err)
 	}
 	cs := host.Clientset(t)
 	if err := createNodePort(cs, "tenant-pol-d"); err == nil {
@@ -128,4 +166,15 @@ func TestRemovedPolicyIsPrunedAndSharedTemplateStays(t *testing.T) {
 		err := createNodePort(cs, "tenant-pol-c")
 		return err == nil, err
 	})
+	commitAndSync(t, e, map[string]string{"pol-d": tenantFile("pol-d", blockNodePort)})
+	for _, c := range both {
+		action, _, _ := unstructured.NestedString(c.Object, "spec", "enforcementAction")
+		_, err := dyn.Resource(nodePortGVR).Get(ctx, c.GetName(), metav1.GetOptions{})
+		if action == "warn" && !apierrors.IsNotFound(err) {
+			t.Errorf("the warn constraint no namespace selects any more: %v, want it pruned", err)
+		}
+		if action != "warn" && err != nil {
+			t.Errorf("the deny constraint pol-d selects: %v", err)
+		}
+	}
 }

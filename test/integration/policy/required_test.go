@@ -4,9 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 )
 
 // TestRequiredPolicyCannotBeSwitchedOff: a tenant file listing a template defaults.yaml
@@ -19,15 +17,14 @@ func TestRequiredPolicyCannotBeSwitchedOff(t *testing.T) {
 		"  requiredPolicies: [{template: K8sBlockNodePort}]\n"
 	e.WriteFile("defaults.yaml", defaults)
 	commitAndSync(t, e, map[string]string{"req-a": tenantFile("req-a", "")})
-	dyn := dynamic.NewForConfigOrDie(host.Config)
 	action := func() string {
 		t.Helper()
-		c, err := dyn.Resource(nodePortGVR).Get(ctx, "req-a-k8sblocknodeport", metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("the required constraint: %v", err)
+		cons := selected(t, "tenant-req-a", nodePortGVR)
+		if len(cons) != 1 {
+			t.Fatalf("tenant-req-a selects %d block-NodePort constraints, want the required one", len(cons))
 		}
-		a, _, _ := unstructured.NestedString(c.Object, "spec", "enforcementAction")
-		return c.GetResourceVersion() + "/" + a
+		a, _, _ := unstructured.NestedString(cons[0].Object, "spec", "enforcementAction")
+		return cons[0].GetName() + "/" + cons[0].GetResourceVersion() + "/" + a
 	}
 	before := action()
 	if !strings.HasSuffix(before, "/") && !strings.HasSuffix(before, "/deny") {
