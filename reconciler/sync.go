@@ -87,7 +87,7 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
 		a.reconcileInvalid(ctx, f, rev)
 	}
-	removed, why, err := a.removeTenants(ctx, repo, rev, res.HeldBack)
+	removed, why, err := a.removeTenants(ctx, repo, ps.listed, rev, res.HeldBack)
 	res.Removed = removed
 	if why != "" {
 		res.HeldBack = why
@@ -156,12 +156,13 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, ps
 }
 
 // removeTenants removes the host Tenants whose files left the repo, as plan.Removals
-// decides, unless the pass holds removals back (heldBack). It returns why the removals
-// were held back when the deletion limit is the reason.
-func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, rev, heldBack string) ([]string, string, error) {
-	managed, err := status.ListManaged(ctx, a.client, a.opts.Instance)
-	if err != nil || heldBack != "" {
-		return nil, "", err
+// decides, unless the pass holds removals back (heldBack). managed are this agent's host
+// Tenants as the pass listed them: a Tenant the pass created has a file, so it is never
+// among the removals. It returns why the removals were held back when the deletion limit
+// is the reason.
+func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, managed map[string]*unstructured.Unstructured, rev, heldBack string) ([]string, string, error) {
+	if heldBack != "" {
+		return nil, "", nil
 	}
 	removals, why := plan.Removals(repo, managed, "", a.limits)
 	if why != "" {

@@ -58,6 +58,9 @@ type AgentResult struct {
 // RunAgentChild is the child-process side of an agent run: it measures and prints JSON.
 // A process per run keeps peak RSS honest: it is the agent's (plus a small harness).
 func RunAgentChild(ctx context.Context, n int, work string, out io.Writer) error {
+	// GOMEMLIMIT, as the agent's chart sets it, is the agent's alone: the Go runtime read
+	// it at start, and the control plane this process starts must not inherit it.
+	_ = os.Unsetenv("GOMEMLIMIT")
 	r, err := runAgent(ctx, n, work)
 	if err != nil {
 		return err

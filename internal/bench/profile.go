@@ -17,7 +17,7 @@ import (
 )
 
 // profileEnv names a directory for CPU and heap profiles of an agent run: the agent's own
-// (cold pass CPU, heap after it) and kube-apiserver's (the cold pass's first minute).
+// (CPU of each phase, heap after it) and kube-apiserver's (the cold pass's first minute).
 const profileEnv = "TENANTRY_BENCH_PROFILE"
 
 // apiserverProfileSeconds is how much of the cold pass kube-apiserver's CPU profile covers.
@@ -46,11 +46,14 @@ func (p *phases) begin(ctx context.Context, name string) {
 	if _, end, err := p.c.AuditCounts(p.auditAt); err == nil {
 		p.auditAt = end
 	}
-	if p.dir == "" || name != "cold" {
+	if p.dir == "" {
 		return
 	}
-	p.stopCPU = p.agentCPUProfile(filepath.Join(p.dir, "agent-cold.cpu.pprof"))
-	go p.apiserverProfile(ctx, filepath.Join(p.dir, "apiserver-cold.cpu.pprof"))
+	file := strings.ReplaceAll(name, " ", "-")
+	p.stopCPU = p.agentCPUProfile(filepath.Join(p.dir, "agent-"+file+".cpu.pprof"))
+	if name == "cold" {
+		go p.apiserverProfile(ctx, filepath.Join(p.dir, "apiserver-cold.cpu.pprof"))
+	}
 }
 
 // end logs the phase and returns the agent's mutating requests in it (dry-runs excluded).
@@ -59,7 +62,7 @@ func (p *phases) end(name string) (int, error) {
 	if p.stopCPU != nil {
 		p.stopCPU()
 		p.stopCPU = nil
-		p.heapProfile(filepath.Join(p.dir, "agent-"+name+".heap.pprof"))
+		p.heapProfile(filepath.Join(p.dir, "agent-"+strings.ReplaceAll(name, " ", "-")+".heap.pprof"))
 	}
 	counts, end, err := p.c.AuditCounts(p.auditAt)
 	if err != nil {
@@ -69,10 +72,11 @@ func (p *phases) end(name string) (int, error) {
 	fmt.Fprintf(p.log, "phase %s: %s; CPU seconds %s\n", name, took.Round(time.Millisecond), cpuDelta(p.cpuAt, p.cpu()))
 	writes := 0
 	for i, n := range counts {
-		if i < 25 {
+		write := n.User == agentUser && !n.DryRun && isMutating(n.Verb)
+		if i < 25 || write { // the top requests, and every write of the agent's
 			fmt.Fprintf(p.log, "  %6d  %-32s %-8s %s%s\n", n.N, n.User, n.Verb, n.Resource, map[bool]string{true: " (dry-run)"}[n.DryRun])
 		}
-		if n.User == agentUser && !n.DryRun && isMutating(n.Verb) {
+		if write {
 			writes += n.N
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -67,6 +69,21 @@ func agentBinding(ns, user string) *unstructured.Unstructured {
 	}}
 }
 
+// hasBinding reports whether the agent's RoleBinding rb is live as rendered: same role,
+// same subjects, tenantry's label.
+func (m *Manager) hasBinding(ctx context.Context, rb *unstructured.Unstructured) bool {
+	live := &rbacv1.RoleBinding{}
+	if err := m.client.Get(ctx, client.ObjectKeyFromObject(rb), live); err != nil {
+		return false
+	}
+	want := &rbacv1.RoleBinding{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(rb.Object, want); err != nil {
+		return false
+	}
+	return live.Labels[render.LabelManagedBy] == render.ManagedByValue && live.RoleRef == want.RoleRef &&
+		reflect.DeepEqual(live.Subjects, want.Subjects)
+}
+
 // grantAccess applies the tenant's Namespaces and, in each, the agent's RoleBinding, and
 // waits until the API server honours it: the rest of the tenant's objects are applied
 // with those rights. It returns what applying the Namespaces did, and the other objects.
@@ -101,6 +118,9 @@ func (m *Manager) ensureAgentBinding(ctx context.Context, ns string) error {
 		return err
 	}
 	rb := agentBinding(ns, user)
+	if m.hasBinding(ctx, rb) { // in place since an earlier pass: no write, no access review
+		return nil
+	}
 	if err := m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(rb), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("binding %s to the agent in %s: %w", charts.AgentTenantRole, ns, err)
 	}

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/go-logr/logr"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenantry/tenantry/reconciler/plan"
 )
 
 // rolesFirst applies Roles in a stage before RoleBindings: without the bind verb, the API
@@ -27,9 +31,13 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	if err != nil {
 		return nil, err
 	}
+	fresh, rest := inCreatedNamespaces(cs, rest)
 	staged, err := m.rm.ApplyAllStaged(ctx, rest, opts)
 	if staged != nil {
 		cs.Append(staged.Entries)
+	}
+	if err == nil {
+		err = m.applyFresh(ctx, fresh, cs)
 	}
 	logChanges(ctx, "applied", cs, err)
 	changes := changesOf(cs)
@@ -37,6 +45,49 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		return changes, fmt.Errorf("applying: %w", err)
 	}
 	return changes, nil
+}
+
+// inCreatedNamespaces splits off the namespaced objects whose Namespace this apply
+// created (cs): nothing of theirs can exist yet.
+func inCreatedNamespaces(cs *ssa.ChangeSet, objs []*unstructured.Unstructured) (fresh, rest []*unstructured.Unstructured) {
+	created := map[string]bool{}
+	for _, e := range cs.Entries {
+		if e.Action == ssa.CreatedAction && e.ObjMetadata.GroupKind.Kind == "Namespace" {
+			created[e.ObjMetadata.Name] = true
+		}
+	}
+	for _, o := range objs {
+		if o.GetNamespace() != "" && created[o.GetNamespace()] {
+			fresh = append(fresh, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	return fresh, rest
+}
+
+// applyFresh applies objects of a Namespace created by this apply once each: they cannot
+// exist, so the server-side apply creates them, and the get and dry-run apply the SSA
+// manager makes first to find what changed would be two wasted requests per object (two
+// thirds of a cold start's). Roles go first, as in Apply's stages.
+func (m *Manager) applyFresh(ctx context.Context, objs []*unstructured.Unstructured, cs *ssa.ChangeSet) error {
+	ordered := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, first := range []bool{true, false} {
+		for _, o := range objs {
+			if _, role := rolesFirst[o.GroupVersionKind().GroupKind()]; role == first {
+				ordered = append(ordered, o)
+			}
+		}
+	}
+	for _, o := range ordered {
+		// A copy: the client writes the server's answer into it, and o stays the desired object.
+		if err := m.client.Patch(ctx, o.DeepCopy(), client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("%s: %w", plan.ObjectName(o), err)
+		}
+		cs.Add(ssa.ChangeSetEntry{ObjMetadata: object.UnstructuredToObjMetadata(o), GroupVersion: o.GroupVersionKind().Version,
+			Subject: plan.ObjectName(o), Action: ssa.CreatedAction})
+	}
+	return nil
 }
 
 // ApplyTemplates applies the ConstraintTemplates tenants use and waits until Gatekeeper has

@@ -53,11 +53,16 @@ func findRef(refs []*plumbing.Reference, name plumbing.ReferenceName) (plumbing.
 	return found.Hash(), nil
 }
 
+// objectCacheSize bounds go-git's object cache during a clone.
+const objectCacheSize = 8 * cache.MiByte
+
 // clone fetches ref into a repository stored in gitDir, checks it out into
 // treeDir and returns the checked out commit. Branches and tags are cloned
 // shallow; a pinned commit needs the full history to be found.
 func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string) (*object.Commit, error) {
-	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRUDefault())
+	// A small object cache: a clone reads each object about once, and go-git's default
+	// (96 MiB) was most of the agent's peak memory at a thousand tenant files.
+	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRU(objectCacheSize))
 	opts := &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle}
 	if ref.Commit == "" {
 		opts.ReferenceName = ref.refName()
