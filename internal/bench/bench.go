@@ -50,9 +50,11 @@ type AgentResult struct {
 	ChangeSeconds float64 `json:"changeSeconds"`
 	ChangeWrites  int     `json:"changeWrites"`
 	PeakRSSMiB    float64 `json:"peakRSSMiB"`
-	CPUSeconds    float64 `json:"cpuSeconds"`
-	APIServerCPU  float64 `json:"apiserverCPUSeconds"`
-	EtcdCPU       float64 `json:"etcdCPUSeconds"`
+	// PeakAnonMiB is the peak of RssAnon, sampled: PeakRSSMiB without the executable's pages.
+	PeakAnonMiB  float64 `json:"peakAnonMiB"`
+	CPUSeconds   float64 `json:"cpuSeconds"`
+	APIServerCPU float64 `json:"apiserverCPUSeconds"`
+	EtcdCPU      float64 `json:"etcdCPUSeconds"`
 }
 
 // RunAgentChild is the child-process side of an agent run: it measures and prints JSON.
@@ -61,12 +63,16 @@ func RunAgentChild(ctx context.Context, n int, work string, out io.Writer) error
 	// GOMEMLIMIT, as the agent's chart sets it, is the agent's alone: the Go runtime read
 	// it at start, and the control plane this process starts must not inherit it.
 	_ = os.Unsetenv("GOMEMLIMIT")
+	sampling, stop := context.WithCancel(ctx)
+	go sampleAnon(sampling)
 	r, err := runAgent(ctx, n, work)
+	stop()
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(out).Encode(AgentResult{ColdSeconds: r.cold.Seconds(), NoopSeconds: r.noop.Seconds(),
-		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), ChangeWrites: r.changeWrites, PeakRSSMiB: peakRSS(), CPUSeconds: selfCPU(),
+		NoopWrites: r.noopWrites, ChangeSeconds: r.change.Seconds(), ChangeWrites: r.changeWrites, PeakRSSMiB: peakRSS(),
+		PeakAnonMiB: anonPeak.Load() / (1 << 20), CPUSeconds: selfCPU(),
 		APIServerCPU: r.apiserverCPU, EtcdCPU: r.etcdCPU})
 }
 

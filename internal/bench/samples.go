@@ -23,6 +23,7 @@ var metrics = []metric{
 	{"change", "one-tenant change, commit to applied", "s"},
 	{"changeWrites", "one-tenant change mutating requests", "requests"},
 	{"rss", "controller peak RSS", "MiB"},
+	{"anon", "controller peak anonymous RSS (RSS without the executable's pages)", "MiB"},
 	{"cpu", "controller CPU", "s"},
 	{"apiserverCPU", "kube-apiserver CPU", "s"},
 	{"etcdCPU", "etcd CPU", "s"},
@@ -58,7 +59,7 @@ func (s *samples) miss(system, key, why string) {
 
 func (s *samples) addAgent(r *AgentResult) {
 	for key, v := range map[string]float64{"cold": r.ColdSeconds, "noop": r.NoopSeconds, "noopWrites": float64(r.NoopWrites),
-		"change": r.ChangeSeconds, "changeWrites": float64(r.ChangeWrites), "rss": r.PeakRSSMiB, "cpu": r.CPUSeconds, "apiserverCPU": r.APIServerCPU, "etcdCPU": r.EtcdCPU} {
+		"change": r.ChangeSeconds, "changeWrites": float64(r.ChangeWrites), "rss": r.PeakRSSMiB, "anon": r.PeakAnonMiB, "cpu": r.CPUSeconds, "apiserverCPU": r.APIServerCPU, "etcdCPU": r.EtcdCPU} {
 		s.add(systemTenantry, key, v)
 	}
 }
