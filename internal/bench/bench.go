@@ -112,6 +112,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Figures = append(rep.Figures, figs...)
 	}
+	rep.Figures = append(rep.Figures, growth(rep.Figures, 1000, 5000)...)
 	if len(o.Tenants) > 0 || (!o.Node && !o.Syncer) {
 		rep.Figures = append(rep.Figures, gitFigures(ctx, o)...)
 		rep.Figures = append(rep.Figures, controlPlaneFigures(ctx, o)...)
@@ -123,10 +124,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// curveOnly is the tenant count from which a run is a single one, of tenantry alone: the
+// far end of the cost curve (the peers are measured up to 1,000 tenants).
+const curveOnly = 5000
+
 func agentFigures(ctx context.Context, n int, o Options) ([]Figure, error) {
 	runs := o.Runs
 	if n >= 1000 && o.LargeRuns > 0 {
 		runs = o.LargeRuns
+	}
+	if n >= curveOnly {
+		fmt.Fprintf(o.Log, "bench: %d tenants: one run, tenantry only\n", n)
+		r, err := agentInChild(ctx, n, fmt.Sprintf("%s/agent-%d", o.Work, n), o.Log)
+		if err != nil {
+			return nil, err
+		}
+		s := newSamples()
+		s.addAgent(r)
+		return s.figures(n), nil
 	}
 	s := newSamples()
 	for i := range runs {

@@ -137,3 +137,30 @@ func (s *samples) peerFigure(peer string, m metric, n int) (Figure, bool) {
 	}
 	return s.figure(peer, m, n), true
 }
+
+// growth is each tenantry figure at to tenants divided by the same figure at from, as
+// "... growth from 1,000 to 5,000 tenants" figures: 5.0 is linear.
+func growth(figs []Figure, from, to int) []Figure {
+	at := map[string]map[int]Figure{}
+	for _, f := range figs {
+		if f.System != systemTenantry || f.Missing != "" {
+			continue
+		}
+		if at[f.Metric] == nil {
+			at[f.Metric] = map[int]Figure{}
+		}
+		at[f.Metric][f.Tenants] = f
+	}
+	var out []Figure
+	for _, m := range metrics {
+		a, okA := at[m.key][from]
+		b, okB := at[m.key][to]
+		if !okA || !okB || a.Value == 0 {
+			continue
+		}
+		out = append(out, Figure{Name: fmt.Sprintf("tenantry %s, growth from %d to %d tenants", m.label, from, to),
+			Value: b.Value / a.Value, Unit: "x", Note: fmt.Sprintf("%.0fx the tenants; 1.0 is flat, %.0f linear", float64(to)/float64(from), float64(to)/float64(from)),
+			System: systemTenantry, Metric: m.key + "Growth"})
+	}
+	return out
+}

@@ -84,3 +84,17 @@ func find(t *testing.T, figs []Figure, name string) Figure {
 	t.Fatalf("no figure %q", name)
 	return Figure{}
 }
+
+func TestGrowth(t *testing.T) {
+	figs := []Figure{
+		{System: systemTenantry, Metric: "cold", Tenants: 1000, Value: 60},
+		{System: systemTenantry, Metric: "cold", Tenants: 5000, Value: 330},
+		{System: systemTenantry, Metric: "rss", Tenants: 1000, Value: 200},
+		{System: systemTenantry, Metric: "rss", Tenants: 5000, Missing: "run failed"},
+		{System: peerKubectl, Metric: "cold", Tenants: 1000, Value: 400},
+	}
+	got := growth(figs, 1000, 5000)
+	if len(got) != 1 || got[0].Metric != "coldGrowth" || got[0].Value != 5.5 || got[0].Unit != "x" {
+		t.Fatalf("growth = %+v, want cold only, 5.5x", got)
+	}
+}
