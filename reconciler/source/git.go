@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -63,41 +64,35 @@ func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string) (*o
 	// A small object cache: a clone reads each object about once, and go-git's default
 	// (96 MiB) was most of the agent's peak memory at a thousand tenant files.
 	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRU(objectCacheSize))
-	opts := &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle}
+	// No worktree checkout: writeTree writes the commit's files in one walk.
+	opts := &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle, NoCheckout: true}
 	if ref.Commit == "" {
 		opts.ReferenceName = ref.refName()
 		opts.SingleBranch = true
 		opts.Depth = 1
 		opts.Tags = git.NoTags
-	} else {
-		opts.NoCheckout = true
 	}
-	repo, err := git.CloneContext(ctx, storage, osfs.New(treeDir, osfs.WithBoundOS()), opts)
+	repo, err := git.CloneContext(ctx, storage, nil, opts)
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
-	if ref.Commit != "" {
-		return checkoutCommit(repo, plumbing.NewHash(ref.Commit))
+	hash := plumbing.NewHash(ref.Commit)
+	if ref.Commit == "" {
+		head, err := repo.Head()
+		if err != nil {
+			return nil, fmt.Errorf("resolve HEAD: %w", err)
+		}
+		hash = head.Hash()
 	}
-	head, err := repo.Head()
+	commit, err := peelCommit(repo, hash)
 	if err != nil {
-		return nil, fmt.Errorf("resolve HEAD: %w", err)
+		return nil, err
 	}
-	return peelCommit(repo, head.Hash())
-}
-
-// checkoutCommit force-checks out hash into the worktree.
-func checkoutCommit(repo *git.Repository, hash plumbing.Hash) (*object.Commit, error) {
-	commit, err := repo.CommitObject(hash)
-	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", hash, err)
+	if err := os.MkdirAll(treeDir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkout dir: %w", err)
 	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, fmt.Errorf("worktree: %w", err)
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: hash, Force: true}); err != nil {
-		return nil, fmt.Errorf("checkout %s: %w", hash, err)
+	if err := writeTree(commit, treeDir); err != nil {
+		return nil, fmt.Errorf("checkout %s: %w", commit.Hash, err)
 	}
 	return commit, nil
 }
