@@ -81,7 +81,8 @@ func (m *Manager) applyFresh(ctx context.Context, objs []*unstructured.Unstructu
 	}
 	for _, o := range ordered {
 		// A copy: the client writes the server's answer into it, and o stays the desired object.
-		if err := m.client.Patch(ctx, o.DeepCopy(), client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		ac := client.ApplyConfigurationFromUnstructured(o.DeepCopy())
+		if err := m.client.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("%s: %w", plan.ObjectName(o), err)
 		}
 		cs.Add(ssa.ChangeSetEntry{ObjMetadata: object.UnstructuredToObjMetadata(o), GroupVersion: o.GroupVersionKind().Version,
