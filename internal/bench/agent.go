@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"fmt"
-	"k8s.io/client-go/dynamic"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,25 +93,16 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 	defer agent.Close()
 	r := &agentRun{}
 	ph := newPhases(c, os.Stderr)
-	ph.begin(ctx, "cold")
-	start := time.Now()
-	if err := agent.InstallCRDs(ctx); err != nil {
+	onePass := func() error { return pass(ctx, agent, src, n) }
+	if r.cold, _, err = ph.measure(ctx, "cold", func() error {
+		if err := agent.InstallCRDs(ctx); err != nil {
+			return err
+		}
+		return onePass()
+	}); err != nil {
 		return nil, err
 	}
-	if err := pass(ctx, agent, src, n); err != nil {
-		return nil, fmt.Errorf("cold reconcile: %w", err)
-	}
-	r.cold = time.Since(start)
-	if _, err := ph.end("cold"); err != nil {
-		return nil, err
-	}
-	ph.begin(ctx, "no-op")
-	start = time.Now()
-	if err := pass(ctx, agent, src, n); err != nil {
-		return nil, fmt.Errorf("no-op pass: %w", err)
-	}
-	r.noop = time.Since(start)
-	if r.noopWrites, err = ph.end("no-op"); err != nil {
+	if r.noop, r.noopWrites, err = ph.measure(ctx, "no-op", onePass); err != nil {
 		return nil, err
 	}
 	if err := repo.Write("tenants/t0000.yaml", []byte(tenantFile(0, 21))); err != nil {
@@ -121,13 +111,7 @@ func runAgent(ctx context.Context, n int, work string) (*agentRun, error) {
 	if _, err := repo.Commit("raise t0000's pod quota"); err != nil {
 		return nil, err
 	}
-	ph.begin(ctx, "one change")
-	start = time.Now()
-	if err := pass(ctx, agent, src, n); err != nil {
-		return nil, fmt.Errorf("one-tenant change: %w", err)
-	}
-	r.change = time.Since(start)
-	if r.changeWrites, err = ph.end("one change"); err != nil {
+	if r.change, r.changeWrites, err = ph.measure(ctx, "one change", onePass); err != nil {
 		return nil, err
 	}
 	pids := c.PIDs()
@@ -146,11 +130,7 @@ func newAgent(c *localcluster.Cluster, work string) (*reconciler.Agent, *source.
 	}
 	cfg.QPS, cfg.Burst = reconciler.DefaultQPS, reconciler.DefaultBurst // as `tenantry agent` runs
 	// The agent records each pass's revision in its namespace, as the chart installs it.
-	dyn, err := dynamic.NewForConfig(c.Config)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := createNamespace(context.Background(), dyn, status.DefaultAgentNamespace); err != nil {
+	if err := c.CreateNamespace(context.Background(), status.DefaultAgentNamespace); err != nil {
 		return nil, nil, err
 	}
 	agent, err := reconciler.New(cfg, reconciler.Options{Workers: benchWorkers(), Templates: lib, HealthTimeout: 5 * time.Minute,

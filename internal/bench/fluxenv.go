@@ -54,6 +54,9 @@ func newFluxEnv(ctx context.Context, c *localcluster.Cluster, bin, dir string, r
 	if err := installFluxCRDs(ctx, e.dyn, filepath.Dir(bin)); err != nil {
 		return nil, err
 	}
+	if err := e.c.CreateNamespace(ctx, fluxNamespace); err != nil {
+		return nil, err
+	}
 	if e.artifacts, err = newArtifactServer(filepath.Join(dir, "artifacts")); err != nil {
 		return nil, err
 	}
@@ -104,10 +107,7 @@ func installFluxCRDs(ctx context.Context, dyn dynamic.Interface, dir string) err
 		}
 		crds = append(crds, objs...)
 	}
-	if err := localcluster.ApplyCRDs(ctx, dyn, crds); err != nil {
-		return err
-	}
-	return createNamespace(ctx, dyn, fluxNamespace)
+	return localcluster.ApplyCRDs(ctx, dyn, crds)
 }
 
 // startController runs kustomize-controller as Flux's deployment would, as its own user.

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 )
 
 const (
@@ -175,14 +172,4 @@ func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Un
 func condition(typ, reason, msg, now string, gen int64) map[string]any {
 	return map[string]any{"type": typ, "status": "True", "reason": reason, "message": msg,
 		"lastTransitionTime": now, "observedGeneration": gen}
-}
-
-func createNamespace(ctx context.Context, dyn dynamic.Interface, name string) error {
-	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": name}}}
-	_, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Create(ctx, ns, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", name, err)
-	}
-	return nil
 }

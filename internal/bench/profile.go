@@ -43,6 +43,18 @@ func newPhases(c *localcluster.Cluster, log io.Writer) *phases {
 	return &phases{c: c, log: log, dir: os.Getenv(profileEnv)}
 }
 
+// measure runs one phase: run's time, and the agent's mutating requests in the phase.
+func (p *phases) measure(ctx context.Context, name string, run func() error) (time.Duration, int, error) {
+	p.begin(ctx, name)
+	start := time.Now()
+	if err := run(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", name, err)
+	}
+	took := time.Since(start)
+	writes, err := p.end(name)
+	return took, writes, err
+}
+
 // begin starts a phase; the cold phase also starts the profiles.
 func (p *phases) begin(ctx context.Context, name string) {
 	p.began, p.cpuAt, p.rssAt = time.Now(), p.cpu(), peakRSS()

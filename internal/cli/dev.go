@@ -14,11 +14,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/internal/localrepo"
@@ -136,7 +132,7 @@ func StartDev(ctx context.Context, out io.Writer, o DevOptions) (env *DevEnv, er
 	if err != nil {
 		return env, err
 	}
-	if err := createNamespace(ctx, c.Config, devAgentNamespace); err != nil {
+	if err := c.CreateNamespace(ctx, devAgentNamespace); err != nil { // as installing the chart does
 		return env, err
 	}
 	if env.Agent, err = reconciler.New(c.Config, reconciler.Options{Workers: 4, Templates: lib,
@@ -199,18 +195,6 @@ func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, sr
 	}
 	if o.Once && !converged {
 		return fmt.Errorf("tenants did not all become Ready within %s", o.Timeout)
-	}
-	return nil
-}
-
-// createNamespace creates the agent's namespace, as installing the chart does.
-func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err == nil {
-		_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	}
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", name, err)
 	}
 	return nil
 }

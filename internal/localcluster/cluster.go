@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -355,4 +358,16 @@ func (c *Cluster) PIDs() map[string]int {
 		}
 	}
 	return out
+}
+
+// CreateNamespace creates a namespace as admin; one that exists already is left as it is.
+func (c *Cluster) CreateNamespace(ctx context.Context, name string) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err == nil {
+		_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/reconciler/render"
@@ -76,16 +75,8 @@ func (m *Manager) PruneConstraints(ctx context.Context, kinds []string, keep []*
 
 // selected reports whether any Namespace carries the label that selects constraint c.
 func (m *Manager) selected(ctx context.Context, c *unstructured.Unstructured) (bool, error) {
-	var key string
-	for k := range render.ConstraintLabels([]*unstructured.Unstructured{c}) {
-		key = k
-	}
-	sel, err := labels.Parse(key)
-	if err != nil {
-		return true, fmt.Errorf("constraint %s: %w", c.GetName(), err)
-	}
 	nss := &corev1.NamespaceList{}
-	if err := m.client.List(ctx, nss, client.MatchingLabelsSelector{Selector: sel}, client.Limit(1)); err != nil {
+	if err := m.client.List(ctx, nss, client.HasLabels{render.ConstraintLabel(c.GetName())}, client.Limit(1)); err != nil {
 		return true, fmt.Errorf("listing namespaces that select constraint %s: %w", c.GetName(), err)
 	}
 	return len(nss.Items) > 0, nil

@@ -61,7 +61,7 @@ func Constraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstruct
 func ConstraintLabels(constraints []*unstructured.Unstructured) map[string]string {
 	out := make(map[string]string, len(constraints))
 	for _, c := range constraints {
-		out[constraintLabel(c.GetName())] = "true"
+		out[ConstraintLabel(c.GetName())] = "true"
 	}
 	return out
 }
@@ -101,7 +101,7 @@ func constraint(p v1alpha1.Policy, tmpl *unstructured.Unstructured) (*unstructur
 		return nil, err
 	}
 	match := map[string]any{"scope": "Namespaced", "namespaceSelector": map[string]any{
-		"matchLabels": map[string]any{constraintLabel(name): "true"}}}
+		"matchLabels": map[string]any{ConstraintLabel(name): "true"}}}
 	if raw := tmpl.GetAnnotations()[AnnotationMatchKinds]; raw != "" {
 		var kinds []any
 		if err := json.Unmarshal([]byte(raw), &kinds); err != nil {
@@ -140,8 +140,8 @@ func constraintName(kind, action string, params any) (string, error) {
 	return constraintNamePrefix + k[:min(len(k), 50)] + "-" + hex.EncodeToString(sum[:5]), nil
 }
 
-// constraintLabel is the Namespace label key that selects the constraint named name.
-func constraintLabel(name string) string {
+// ConstraintLabel is the Namespace label key that selects the constraint named name.
+func ConstraintLabel(name string) string {
 	return ConstraintLabelPrefix + strings.TrimPrefix(name, constraintNamePrefix)
 }
 

@@ -91,12 +91,12 @@ const listPageSize = 250
 // of the agent's peak memory.
 func ListManaged(ctx context.Context, c client.Client, instance string) (map[string]*unstructured.Unstructured, error) {
 	out := map[string]*unstructured.Unstructured{}
-	opts := []client.ListOption{client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelAgent: instance},
-		client.Limit(listPageSize)}
+	managed := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelAgent: instance}
+	next := "" // the continue token of the next page; "" for the first
 	for {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
-		if err := c.List(ctx, list, opts...); err != nil {
+		if err := c.List(ctx, list, managed, client.Limit(listPageSize), client.Continue(next)); err != nil {
 			return nil, fmt.Errorf("listing host tenants: %w", err)
 		}
 		for i := range list.Items {
@@ -104,10 +104,9 @@ func ListManaged(ctx context.Context, c client.Client, instance string) (map[str
 			unstructured.RemoveNestedField(item.Object, "metadata", "managedFields")
 			out[item.GetName()] = item
 		}
-		if list.GetContinue() == "" {
+		if next = list.GetContinue(); next == "" {
 			return out, nil
 		}
-		opts = append(opts[:2], client.Continue(list.GetContinue()))
 	}
 }
 
