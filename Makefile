@@ -18,8 +18,8 @@ BENCH_SYNCER ?= true
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
-build: ## Build the tenantry binary into bin/ (static, as the agent image has it, so images reuse its build cache).
-	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN)/tenantry ./cmd/tenantry
+build: ## Build tenantry, tenantry-vcluster and tenantry-images into bin/ in one go build (static and stripped, as the images hold them).
+	CGO_ENABLED=0 go build -trimpath -gcflags=all=-dwarf=false -ldflags='-s -w' -o $(BIN)/ ./cmd/tenantry ./cmd/tenantry-vcluster ./cmd/tenantry-images
 test: components node images ## Run every tier: unit tests, integration tests against real components, the e2e tier on a real node.
 	go test -count=1 -timeout=30m ./...
 test-unit: ## Run the unit tier only (no binaries needed).

@@ -30,7 +30,9 @@ if [[ $use_node != 0 ]]; then
 	fi
 fi
 
-# bin/tenantry compiles beside the components: different packages, so no work is shared or repeated.
+# tenantry's binaries compile beside the components, in the components' build cache: the
+# standard library compiles once for all of them (same flags), and the rest is not shared.
+export GOCACHE=${TENANTRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry}/go-build
 make -s build &
 build=$!
 if [[ $use_node != 1 ]]; then
@@ -43,7 +45,8 @@ fi
 
 bash hack/components.sh "${host[@]}" "${node[@]}"
 wait "$build"
-go run ./cmd/tenantry-images -out=bin/images -components=bin/components -no-agent -kubernetes-versions=$newest
+images() { bin/tenantry-images -out=bin/images -components=bin/components -vcluster-binary=bin/tenantry-vcluster -no-agent -kubernetes-versions="$1"; }
+images $newest
 
 log=bin/dev-background.log
 echo "dev: building Kubernetes ${later[*]} and its virtual cluster image in the background (log: $log); the node imports it when done"
@@ -51,7 +54,7 @@ set -m # the background build gets a process group of its own, so the trap below
 (
 	for v in "${later[@]}"; do
 		bash hack/components.sh "kubernetes-$v" &&
-			go run ./cmd/tenantry-images -out=bin/images -components=bin/components -no-agent -kubernetes-versions="$v"
+			images "$v"
 	done
 ) >"$log" 2>&1 &
 background=$!

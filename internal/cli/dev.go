@@ -172,6 +172,7 @@ func (e *DevEnv) Close() {
 }
 
 func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, src *source.Source, o DevOptions) error {
+	out = &lockedWriter{w: out}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var converged bool
@@ -190,6 +191,9 @@ func runDevAgent(ctx context.Context, out io.Writer, agent *reconciler.Agent, sr
 		ctx, timeout = context.WithTimeout(ctx, o.Timeout)
 		defer timeout()
 	}
+	watched := make(chan struct{})
+	defer func() { cancel(); <-watched }()
+	go func() { defer close(watched); watchReady(ctx, out, agent.Client(), 2*time.Second) }()
 	if err := agent.Run(ctx, src, reconciler.RunOptions{PollInterval: o.Interval, DriftInterval: o.DriftInterval, OnPass: onPass}); err != nil {
 		return err
 	}

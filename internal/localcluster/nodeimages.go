@@ -29,7 +29,7 @@ func buildNodeImages(ctx context.Context, dir string) ([]string, error) {
 	var out []string
 	for _, s := range specs {
 		bin := filepath.Join(dir, s.pkg)
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./hack/images/"+s.pkg)
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-gcflags=all=-dwarf=false", "-ldflags=-s -w", "-o", bin, "./hack/images/"+s.pkg)
 		cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("building hack/images/%s: %w: %s", s.pkg, err, b)

@@ -419,6 +419,10 @@ func TestDevCommandReconcilesExample(t *testing.T) {
 		if !strings.Contains(out.String(), n) {
 			t.Fatalf("output does not list %s", n)
 		}
+		// As it happens, not only in the pass's table.
+		if !strings.Contains(out.String(), "  "+n+"  Ready=True  ") {
+			t.Fatalf("output has no line of %s going Ready", n)
+		}
 	}
 }
 
