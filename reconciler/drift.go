@@ -68,13 +68,19 @@ func (a *Agent) checkTenant(ctx context.Context, d *desired) (r Drift) {
 			r.Err = err
 		}
 	}()
-	return a.correctDrift(ctx, rec, d, plan.CorrectsDrift(a.opts.DetectOnly, d.tenant))
+	// Rendered again rather than kept from the pass: an agent of thousands of tenants holds
+	// no rendered objects between passes.
+	objs, err := plan.Rerender(a.applied.pass(), d.tenant, rec.Old)
+	if err != nil || objs == nil { // nil: not what the status records; the next pass applies it
+		return Drift{Tenant: d.tenant.Name, Err: err}
+	}
+	return a.correctDrift(ctx, rec, d, objs, plan.CorrectsDrift(a.opts.DetectOnly, d.tenant))
 }
 
 // correctDrift diffs a tenant's desired objects against the live state with a server-side
 // dry-run, corrects drift when correct, and records it in rec, as an Event and an alert.
-func (a *Agent) correctDrift(ctx context.Context, rec *status.Record, d *desired, correct bool) Drift {
-	objs, changes, err := a.apply.Drift(ctx, d.objects)
+func (a *Agent) correctDrift(ctx context.Context, rec *status.Record, d *desired, desiredObjs []*unstructured.Unstructured, correct bool) Drift {
+	objs, changes, err := a.apply.Drift(ctx, desiredObjs)
 	r := Drift{Tenant: d.tenant.Name, Objects: objs, Changes: changes, Err: err}
 	if r.Err != nil || len(r.Objects) == 0 {
 		if r.Err == nil {
@@ -87,7 +93,7 @@ func (a *Agent) correctDrift(ctx context.Context, rec *status.Record, d *desired
 		// else, or its labels taken back) is never re-adopted by a correction.
 		if err := a.reclaim(ctx, d.tenant); err != nil {
 			r.Corrected, r.Err = false, fmt.Errorf("not correcting drift: %w", err)
-		} else if _, err := a.apply.Apply(ctx, d.objects); err != nil {
+		} else if _, err := a.apply.Apply(ctx, desiredObjs); err != nil {
 			r.Corrected, r.Err = false, fmt.Errorf("correcting drift: %w", err)
 		}
 	}
@@ -133,18 +139,20 @@ func (a *Agent) recordDrift(ctx context.Context, rec *status.Record, d *desired,
 		Message: "drift " + action, Objects: diffs, Corrected: r.Corrected})
 }
 
-// desired is what a tenant was last applied as.
+// desired is what a tenant was last applied as: its file and content revision; the drift
+// check renders its objects again with the pass's options.
 type desired struct {
 	tenant   *v1alpha1.Tenant
-	objects  []*unstructured.Unstructured // labelled, as applied
 	revision string
 }
 
-// appliedSet is what each tenant was last applied as, for the drift check, and the drift
-// last reported per tenant, so uncorrected drift is reported once.
+// appliedSet is what each tenant was last applied as, for the drift check, with the last
+// pass's decision inputs, and the drift last reported per tenant, so uncorrected drift is
+// reported once.
 type appliedSet struct {
 	mu        sync.Mutex
 	byTenant  map[string]*desired
+	last      *plan.Pass
 	driftSeen map[string]string
 }
 
@@ -152,10 +160,23 @@ func newAppliedSet() *appliedSet {
 	return &appliedSet{byTenant: map[string]*desired{}, driftSeen: map[string]string{}}
 }
 
-func (s *appliedSet) remember(t *v1alpha1.Tenant, objs []*unstructured.Unstructured, rev string) {
+func (s *appliedSet) remember(t *v1alpha1.Tenant, rev string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.byTenant[t.Name] = &desired{tenant: t, objects: objs, revision: rev}
+	s.byTenant[t.Name] = &desired{tenant: t, revision: rev}
+}
+
+// setPass records the inputs of the pass that is applying tenants; pass returns them.
+func (s *appliedSet) setPass(p *plan.Pass) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = p
+}
+
+func (s *appliedSet) pass() *plan.Pass {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 func (s *appliedSet) forget(name string) {

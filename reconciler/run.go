@@ -74,7 +74,7 @@ func (a *Agent) Run(ctx context.Context, src Fetcher, opts RunOptions) error {
 			pass()
 		case <-drift.C:
 			for _, d := range a.CheckDrift(ctx) {
-				if d.Err != nil {
+				if d.Err != nil && ctx.Err() == nil { // a check cut short by the stop is no failure
 					log.Error(d.Err, "drift check failed", "tenant", d.Tenant)
 				}
 			}

@@ -70,6 +70,8 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	ps.Memo = a.memo
+	a.applied.setPass(&ps.Pass)
 	if ps.listed, err = status.ListManaged(ctx, a.client, a.opts.Instance); err != nil {
 		return res, err
 	}
@@ -127,9 +129,14 @@ func (a *Agent) begin(ctx context.Context, repo *loader.Repo, rev string) (*pass
 		shared = sharedPolicies{templates: render.UsedTemplates(repo.Tenants, byKind, a.opts.Instance),
 			constraints: render.SharedConstraints(repo.Tenants, byKind)}
 	}
+	opts := render.DesiredOptions{HostAPI: api, Templates: byKind, TemplatesErr: err,
+		VirtualClusters: a.opts.VirtualClusters, VCluster: vc}
+	key, err := plan.RenderKey(opts)
+	if err != nil {
+		return nil, sharedPolicies{}, err
+	}
 	return &pass{Pass: plan.Pass{Revision: rev, HeldBack: plan.HoldReason(repo), Defaults: repo.Defaults,
-		Render: render.DesiredOptions{HostAPI: api, Templates: byKind, TemplatesErr: err,
-			VirtualClusters: a.opts.VirtualClusters, VCluster: vc},
+		Render: opts, RenderKey: key,
 		DetectOnly: a.opts.DetectOnly, ProtectedNamespaces: a.opts.ProtectedNamespaces}}, shared, nil
 }
 
@@ -197,6 +204,7 @@ func (a *Agent) removeTenant(ctx context.Context, r plan.RemovedTenant, rev stri
 		return err
 	}
 	a.applied.forget(r.Name)
+	a.memo.Forget(r.Name)
 	a.opts.Metrics.forgetTenant(r.Name)
 	policy, _, _ := unstructured.NestedString(r.Live.Object, "spec", "deletionPolicy")
 	a.recorder.Eventf(r.Live, corev1.EventTypeNormal, "Removed", "tenant file removed at %s (deletionPolicy %q)", rev, policy)

@@ -35,7 +35,7 @@ type outcome struct {
 	err     error  // the failure; nil when the tenant is Ready or paused
 	paused  bool
 	changes []string
-	applied *desired // set after a full apply: it is announced, remembered and recovers alerts
+	applied *plan.Tenant // set when the plan was carried out in full: announced, remembered, recovers alerts
 }
 
 func failed(reason string, err error, changes []string) outcome {
@@ -123,8 +123,7 @@ func (a *Agent) confirm(ctx context.Context, rec *status.Record, p *plan.Tenant)
 		status.MarkControlPlaneNotReady(rec.New)
 		return failed(v1alpha1.ReasonHealthFailed, err, nil)
 	}
-	a.applied.remember(p.Declared, p.Objects, p.Content.Revision)
-	return outcome{}
+	return outcome{applied: p}
 }
 
 // converge applies the tenant's objects (or corrects or detects their drift), waits for
@@ -149,7 +148,7 @@ func (a *Agent) converge(ctx context.Context, rec *status.Record, p *plan.Tenant
 	if err := a.controlPlane(ctx, rec, p); err != nil {
 		return failed(v1alpha1.ReasonHealthFailed, err, changes)
 	}
-	return outcome{changes: changes, applied: &desired{tenant: p.Declared, objects: p.Objects, revision: p.Content.Revision}}
+	return outcome{changes: changes, applied: p}
 }
 
 // write applies the objects (plan.Apply) or, when Git did not change them, treats any
@@ -159,8 +158,8 @@ func (a *Agent) write(ctx context.Context, rec *status.Record, p *plan.Tenant) (
 	if p.Action == plan.Apply {
 		return a.apply.Apply(ctx, p.Objects)
 	}
-	d := &desired{tenant: p.Declared, objects: p.Objects, revision: p.Content.Revision}
-	r := a.correctDrift(ctx, rec, d, p.Action == plan.CorrectDrift)
+	d := &desired{tenant: p.Declared, revision: p.Content.Revision}
+	r := a.correctDrift(ctx, rec, d, p.Objects, p.Action == plan.CorrectDrift)
 	var changes []string
 	if r.Corrected {
 		for _, o := range r.Objects {
@@ -215,8 +214,8 @@ func (a *Agent) controlPlane(ctx context.Context, rec *status.Record, p *plan.Te
 
 // finish records the outcome of a tenant's pass: the Ready and Stalled conditions, then
 // the one status patch, then what follows it: a failure's Warning Event and alert, or a
-// full apply's Progressing Event, its objects remembered for the drift check, and a
-// recovery alert.
+// full apply's Progressing Event, the tenant remembered for the drift check and its plan's
+// inputs in the memo, and a recovery alert. Anything else leaves the memo.
 func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o outcome) TenantResult {
 	res := TenantResult{Name: rec.Name, Changes: o.changes, Err: o.err}
 	switch {
@@ -228,6 +227,9 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 		status.SetApplied(rec.New, rev)
 	}
 	err := rec.Patch(ctx)
+	if o.err != nil || err != nil || o.applied == nil {
+		a.memo.Forget(rec.Name)
+	}
 	log := logr.FromContextOrDiscard(ctx)
 	switch {
 	case o.err != nil:
@@ -245,7 +247,8 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 			log.V(1).Info("tenant changed", "changes", res.Changes)
 			a.recorder.AnnotatedEventf(rec.Live, map[string]string{"revision": rev}, corev1.EventTypeNormal, "Progressing", "%s", strings.Join(res.Changes, "\n"))
 		}
-		a.applied.remember(o.applied.tenant, o.applied.objects, o.applied.revision)
+		a.applied.remember(o.applied.Declared, o.applied.Content.Revision)
+		a.memo.Remember(o.applied)
 		a.alerts.recovered(ctx, rec.Name, rev)
 	}
 	return res

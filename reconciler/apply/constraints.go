@@ -37,8 +37,15 @@ func (m *Manager) PruneConstraints(ctx context.Context, kinds []string, keep []*
 	for _, c := range keep {
 		kept[c.GetKind()+"/"+c.GetName()] = true
 	}
+	served, err := m.templateKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var pruned []string
 	for _, kind := range kinds {
+		if !served[kind] {
+			continue // no template of that kind on the host, so no constraint (and no discovery)
+		}
 		list := &unstructured.UnstructuredList{}
 		list.SetAPIVersion(render.ConstraintAPIVersion)
 		list.SetKind(kind + "List")
@@ -71,6 +78,27 @@ func (m *Manager) PruneConstraints(ctx context.Context, kinds []string, keep []*
 		logr.FromContextOrDiscard(ctx).Info("pruned shared constraints no namespace selects", "constraints", pruned)
 	}
 	return pruned, nil
+}
+
+// templateKinds returns the constraint kinds of the ConstraintTemplates on the host: a
+// kind without one is served by no CRD, and asking for it would rerun API discovery.
+func (m *Manager) templateKinds(ctx context.Context) (map[string]bool, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion(render.TemplateAPIVersion)
+	list.SetKind("ConstraintTemplateList")
+	if err := m.client.List(ctx, list); err != nil {
+		if apimeta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing ConstraintTemplates: %w", err)
+	}
+	kinds := make(map[string]bool, len(list.Items))
+	for _, t := range list.Items {
+		if k, _, _ := unstructured.NestedString(t.Object, "spec", "crd", "spec", "names", "kind"); k != "" {
+			kinds[k] = true
+		}
+	}
+	return kinds, nil
 }
 
 // selected reports whether any Namespace carries the label that selects constraint c.

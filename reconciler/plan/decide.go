@@ -10,7 +10,6 @@ import (
 	"fmt"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -37,6 +36,12 @@ func Decide(ctx context.Context, r Reader, pass *Pass, t *v1alpha1.Tenant, old *
 	}
 	if err := refuseMissingStorageClass(ctx, r, pass.Render.VirtualClusters, t); err != nil {
 		return p.refuse(v1alpha1.ReasonStorageClassNotFound, err)
+	}
+	if ok, err := p.confirmUnchanged(pass, old); err != nil || ok {
+		if err != nil {
+			return p.refuse(v1alpha1.ReasonInvalid, err)
+		}
+		return p
 	}
 	if err := p.render(pass, old); err != nil {
 		return p.refuse(v1alpha1.ReasonInvalid, err)
@@ -108,6 +113,20 @@ func (p *Tenant) pause(pass *Pass, old *v1alpha1.TenantStatus) {
 	}
 	render.Label([]*unstructured.Unstructured{sts}, p.Name, p.Source, old.ContentRevision)
 	p.Objects = []*unstructured.Unstructured{sts}
+}
+
+// Rerender renders a tenant as the pass that last carried it out did, for the drift check:
+// its objects labelled and stamped as applied. It returns nil when they are not what old
+// records any more (Git or the host changed since): the next pass applies them.
+func Rerender(pass *Pass, t *v1alpha1.Tenant, old *v1alpha1.TenantStatus) ([]*unstructured.Unstructured, error) {
+	if pass == nil {
+		return nil, nil
+	}
+	p := &Tenant{Name: t.Name, Source: t.Status.SourcePath, Declared: t}
+	if err := p.render(pass, old); err != nil || p.Content.Changed {
+		return nil, err
+	}
+	return p.Objects, nil
 }
 
 // render renders the desired objects and stamps labels and the content revision: the
@@ -188,20 +207,7 @@ func (p *Tenant) stale(t *v1alpha1.Tenant, old *v1alpha1.TenantStatus, heldBack 
 
 // upToDate reports whether a tenant is Ready with exactly these objects in its inventory.
 func upToDate(st *v1alpha1.TenantStatus, objs []*unstructured.Unstructured) bool {
-	ready := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
-	if ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason == v1alpha1.ReasonPaused {
-		return false
-	}
-	inv := Inventory(objs)
-	if len(inv) != len(st.Inventory) {
-		return false
-	}
-	for i := range inv {
-		if inv[i].ID != st.Inventory[i].ID || inv[i].Version != st.Inventory[i].Version {
-			return false
-		}
-	}
-	return true
+	return ready(st) && inventoryKey(Inventory(objs)) == inventoryKey(st.Inventory)
 }
 
 // resumed reports whether the tenant was paused at the last reconcile.
