@@ -81,8 +81,8 @@ type Options struct {
 
 // Agent reconciles a tenants repo into the host cluster: it wires the stages (loader,
 // render, plan, apply, status) into passes, and owns what outlives a pass: alerts, the
-// tenants last applied (for the drift check) and their render inputs (plan.Memo), and what
-// it learned of the host.
+// tenants last applied (for the drift check) and carried out in full (memo), and what it
+// learned of the host.
 type Agent struct {
 	opts     Options
 	client   client.Client
@@ -92,7 +92,7 @@ type Agent struct {
 	alerts   *alerts
 	host     *hostFacts
 	applied  *appliedSet
-	memo     *plan.Memo
+	memo     *memo
 	limits   plan.Limits // how many tenants one revision may remove
 	recorded string      // the revision last written to the agent's record
 }
@@ -123,7 +123,7 @@ func New(cfg *rest.Config, opts Options) (*Agent, error) {
 		return nil, err
 	}
 	return &Agent{opts: opts, client: c, apply: apply.New(c, opts.HealthTimeout), recorder: rec, stopRec: stop,
-		alerts: newAlerts(opts), host: &hostFacts{serviceCIDR: opts.VCluster.ServiceCIDR}, applied: newAppliedSet(), memo: plan.NewMemo(),
+		alerts: newAlerts(opts), host: &hostFacts{serviceCIDR: opts.VCluster.ServiceCIDR}, applied: newAppliedSet(), memo: newMemo(),
 		limits: plan.Limits{MaxTenantDeletions: opts.MaxTenantDeletions, MaxTenantDeletionShare: opts.MaxTenantDeletionShare,
 			AllowMassDeletion: opts.AllowMassDeletion}}, nil
 }

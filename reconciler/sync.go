@@ -45,11 +45,15 @@ func (r *Result) Failed() bool {
 	return false
 }
 
-// pass is what one pass shares between its tenants: the inputs of their decisions and the
-// host Tenants of this agent instance as the pass found them, by name.
+// pass is what one pass shares between its tenants: the inputs of their decisions, each
+// tenant's input digest, and the host Tenants of this agent instance as the pass found
+// them: every one's resourceVersion, and whole ones (listed) when the pass needs most of
+// them or removes any; nil otherwise, and each changed tenant is read alone.
 type pass struct {
 	plan.Pass
-	listed map[string]*unstructured.Unstructured
+	inputs   map[string]string
+	versions map[string]string
+	listed   map[string]*unstructured.Unstructured
 }
 
 // Sync reconciles every tenant of the checkout at dir, at revision rev: per tenant it opens
@@ -70,9 +74,8 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	ps.Memo = a.memo
 	a.applied.setPass(&ps.Pass)
-	if ps.listed, err = status.ListManaged(ctx, a.client, a.opts.Instance); err != nil {
+	if err := a.listTenants(ctx, repo, ps); err != nil {
 		return res, err
 	}
 	if err := a.ApplyGuards(ctx); err != nil { // fail closed: no tenant is applied unguarded
@@ -89,7 +92,7 @@ func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 		log.Info("invalid tenant file", "path", f.Path, "error", f.Errors.Error())
 		a.reconcileInvalid(ctx, f, rev)
 	}
-	removed, why, err := a.removeTenants(ctx, repo, ps.listed, rev, res.HeldBack)
+	removed, why, err := a.removeTenants(ctx, repo, ps, rev, res.HeldBack)
 	res.Removed = removed
 	if why != "" {
 		res.HeldBack = why
@@ -163,15 +166,15 @@ func (a *Agent) reconcileAll(ctx context.Context, tenants []*v1alpha1.Tenant, ps
 }
 
 // removeTenants removes the host Tenants whose files left the repo, as plan.Removals
-// decides, unless the pass holds removals back (heldBack). managed are this agent's host
-// Tenants as the pass listed them: a Tenant the pass created has a file, so it is never
-// among the removals. It returns why the removals were held back when the deletion limit
-// is the reason.
-func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, managed map[string]*unstructured.Unstructured, rev, heldBack string) ([]string, string, error) {
-	if heldBack != "" {
+// decides, unless the pass holds removals back (heldBack). The pass listed this agent's
+// host Tenants whole when any has no file (listTenants): a Tenant the pass created has a
+// file, so it is never among the removals. It returns why the removals were held back
+// when the deletion limit is the reason.
+func (a *Agent) removeTenants(ctx context.Context, repo *loader.Repo, ps *pass, rev, heldBack string) ([]string, string, error) {
+	if heldBack != "" || ps.listed == nil {
 		return nil, "", nil
 	}
-	removals, why := plan.Removals(repo, managed, "", a.limits)
+	removals, why := plan.Removals(repo, ps.listed, "", a.limits)
 	if why != "" {
 		return nil, why, nil
 	}
@@ -204,11 +207,43 @@ func (a *Agent) removeTenant(ctx context.Context, r plan.RemovedTenant, rev stri
 		return err
 	}
 	a.applied.forget(r.Name)
-	a.memo.Forget(r.Name)
+	a.memo.forget(r.Name)
 	a.opts.Metrics.forgetTenant(r.Name)
 	policy, _, _ := unstructured.NestedString(r.Live.Object, "spec", "deletionPolicy")
 	a.recorder.Eventf(r.Live, corev1.EventTypeNormal, "Removed", "tenant file removed at %s (deletionPolicy %q)", rev, policy)
 	a.alerts.send(ctx, notify.Event{Kind: notify.KindPruned, Tenant: r.Name, Revision: rev,
 		Message: fmt.Sprintf("tenant removed from Git; deletionPolicy %q", policy)})
 	return nil
+}
+
+// listTenants reads this agent's host Tenants for a pass: every one's resourceVersion,
+// each valid tenant's input digest, and the whole Tenants in pages when a Tenant has no
+// file (a removal needs its status) or more than a page of tenants changed since the
+// agent last carried them out; otherwise reconcileTenant reads each changed one alone.
+func (a *Agent) listTenants(ctx context.Context, repo *loader.Repo, ps *pass) error {
+	var err error
+	if ps.versions, err = status.ListVersions(ctx, a.client, a.opts.Instance); err != nil {
+		return err
+	}
+	ps.inputs = make(map[string]string, len(repo.Tenants))
+	declared := make(map[string]bool, len(repo.Tenants)+len(repo.Failed))
+	changed := 0
+	for _, t := range repo.Tenants {
+		declared[t.Name] = true
+		ps.inputs[t.Name], _ = plan.InputKey(ps.RenderKey, t) // "" on error: rendered, and the render says why
+		if _, ok := a.memo.unchanged(t.Name, ps.inputs[t.Name], ps.versions[t.Name]); !ok && ps.versions[t.Name] != "" {
+			changed++
+		}
+	}
+	for _, f := range repo.Failed {
+		declared[f.Name] = true
+	}
+	departed := false
+	for name := range ps.versions {
+		departed = departed || !declared[name]
+	}
+	if departed || changed > status.ListPageSize {
+		ps.listed, err = status.ListManaged(ctx, a.client, a.opts.Instance)
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/reconciler/loader"
@@ -42,16 +43,42 @@ func failed(reason string, err error, changes []string) outcome {
 	return outcome{reason: reason, err: err, changes: changes}
 }
 
-// reconcileTenant opens a valid tenant's status record (applying its host Tenant), plans
-// it and carries the plan out.
+// reconcileTenant confirms a tenant the memo holds unchanged with its workloads still
+// healthy; any other it reads, opens its status record (applying its host Tenant), plans
+// and carries the plan out.
 func (a *Agent) reconcileTenant(ctx context.Context, t *v1alpha1.Tenant, ps *pass) TenantResult {
 	ctx = withTenant(ctx, t.Name, "")
-	rec, err := status.Open(ctx, a.client, a.apply.ApplyObject, t, ps.listed[t.Name], a.opts.Instance)
+	if w, ok := a.memo.unchanged(t.Name, ps.inputs[t.Name], ps.versions[t.Name]); ok {
+		if a.apply.StillHealthy(ctx, plan.Health{Workloads: w}) == nil {
+			return TenantResult{Name: t.Name}
+		}
+		a.memo.forget(t.Name) // the full pass below records why
+	}
+	listed, err := a.listed(ctx, t.Name, ps)
+	if err != nil {
+		return TenantResult{Name: t.Name, Err: err}
+	}
+	rec, err := status.Open(ctx, a.client, a.apply.ApplyObject, t, listed, a.opts.Instance)
 	if err != nil {
 		return TenantResult{Name: t.Name, Err: err}
 	}
 	rec.New.LastAttemptedRevision, rec.New.SourcePath = ps.Revision, t.Status.SourcePath
-	return a.settle(ctx, rec, plan.Decide(ctx, a.apply, &ps.Pass, t, rec.Old), ps.Revision)
+	p := plan.Decide(ctx, a.apply, &ps.Pass, t, rec.Old)
+	p.Input = ps.inputs[t.Name]
+	return a.settle(ctx, rec, p, ps.Revision)
+}
+
+// listed is a tenant's host Tenant as the pass found it: from its whole list, or read
+// alone when the pass listed only versions; nil when there is none.
+func (a *Agent) listed(ctx context.Context, name string, ps *pass) (*unstructured.Unstructured, error) {
+	if ps.listed != nil || ps.versions[name] == "" {
+		return ps.listed[name], nil
+	}
+	live, _, ok, err := status.Get(ctx, a.client, name)
+	if !ok {
+		return nil, err
+	}
+	return live, nil
 }
 
 // reconcileInvalid records a tenant file that failed validation as Stalled, leaving its
@@ -228,7 +255,7 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 	}
 	err := rec.Patch(ctx)
 	if o.err != nil || err != nil || o.applied == nil {
-		a.memo.Forget(rec.Name)
+		a.memo.forget(rec.Name)
 	}
 	log := logr.FromContextOrDiscard(ctx)
 	switch {
@@ -248,7 +275,7 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 			a.recorder.AnnotatedEventf(rec.Live, map[string]string{"revision": rev}, corev1.EventTypeNormal, "Progressing", "%s", strings.Join(res.Changes, "\n"))
 		}
 		a.applied.remember(o.applied.Declared, o.applied.Content.Revision)
-		a.memo.Remember(o.applied)
+		a.memo.remember(o.applied, rec.Version())
 		a.alerts.recovered(ctx, rec.Name, rev)
 	}
 	return res

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
@@ -142,10 +144,23 @@ func loadTenants(dir string, defaults *v1alpha1.TenantDefaults) ([]*parsedTenant
 	if err != nil {
 		return nil, fmt.Errorf("reading %s/: %w", TenantsDir, err)
 	}
-	parsed := make([]*parsedTenant, 0, len(files))
-	for _, file := range files {
-		parsed = append(parsed, loadTenant(dir, file, defaults))
+	// Files parse independently (defaults are only read), one worker per core: at
+	// thousands of tenants parsing is most of a pass that changes nothing.
+	parsed := make([]*parsedTenant, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				parsed[i] = loadTenant(dir, files[i], defaults)
+			}
+		})
 	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return parsed, nil
 }
 

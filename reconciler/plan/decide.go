@@ -37,12 +37,6 @@ func Decide(ctx context.Context, r Reader, pass *Pass, t *v1alpha1.Tenant, old *
 	if err := refuseMissingStorageClass(ctx, r, pass.Render.VirtualClusters, t); err != nil {
 		return p.refuse(v1alpha1.ReasonStorageClassNotFound, err)
 	}
-	if ok, err := p.confirmUnchanged(pass, old); err != nil || ok {
-		if err != nil {
-			return p.refuse(v1alpha1.ReasonInvalid, err)
-		}
-		return p
-	}
 	if err := p.render(pass, old); err != nil {
 		return p.refuse(v1alpha1.ReasonInvalid, err)
 	}

@@ -60,8 +60,9 @@ type Tenant struct {
 	Content *Content
 	// inventory is Objects' inventory with digests and revision stamps (Inventory).
 	inventory []v1alpha1.ObjectRef
-	// input digests the render inputs (Memo).
-	input string
+	// Input digests what the objects were rendered from (InputKey); set by the agent, which
+	// remembers the plans it carried out in full by it.
+	Input string
 	// Stale are the inventory entries no longer desired, as object stubs; StaleErr is why
 	// the inventory could not be read back.
 	Stale    []*unstructured.Unstructured
@@ -119,10 +120,8 @@ type Pass struct {
 	DetectOnly bool
 	// ProtectedNamespaces no tenant may claim, besides the built-in and defaults.yaml's.
 	ProtectedNamespaces []string
-	// RenderKey digests Render (RenderKey) for Memo; Memo, when set, lets a tenant whose
-	// inputs did not change since its last full plan be confirmed without rendering.
+	// RenderKey digests Render (RenderKey).
 	RenderKey string
-	Memo      *Memo
 }
 
 // Reader reads what decisions depend on from the host, only when a decision needs it. It

@@ -25,13 +25,23 @@ type Record struct {
 	Old  *v1alpha1.TenantStatus
 	New  *v1alpha1.TenantStatus
 	c    client.Client
+	// version is the Tenant's resourceVersion as read, then as Patch left it.
+	version string
 }
+
+// Version is the host Tenant's resourceVersion: as the pass read it, or as its status
+// write left it.
+func (r *Record) Version() string { return r.version }
 
 // Applier server-side applies one object.
 type Applier func(ctx context.Context, obj *unstructured.Unstructured) error
 
 func newRecord(c client.Client, name string, live *unstructured.Unstructured, old *v1alpha1.TenantStatus) *Record {
-	return &Record{Name: name, Live: live, Old: old, New: copyStatus(old), c: c}
+	r := &Record{Name: name, Live: live, Old: old, New: copyStatus(old), c: c}
+	if live != nil {
+		r.version = live.GetResourceVersion()
+	}
+	return r
 }
 
 // Open opens the record of a valid tenant. The host Tenant is applied first (with apply)
@@ -104,6 +114,7 @@ func (r *Record) Patch(ctx context.Context) error {
 	if err := r.c.Status().Patch(ctx, u, client.RawPatch(types.MergePatchType, data)); err != nil {
 		return fmt.Errorf("writing status of tenant %s: %w", r.Name, err)
 	}
+	r.version = u.GetResourceVersion()
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -80,8 +81,30 @@ func Get(ctx context.Context, c client.Client, name string) (*unstructured.Unstr
 	return u, st, err == nil, err
 }
 
-// listPageSize is how many Tenants one list request reads.
-const listPageSize = 250
+// ListPageSize is how many Tenants one list request reads.
+const ListPageSize = 250
+
+// ListVersions lists the metadata only of the host Tenants managed by an agent instance:
+// name to resourceVersion. A pass needs the whole Tenant only for those whose file or
+// Tenant changed since the agent last carried them out (see ListManaged).
+func ListVersions(ctx context.Context, c client.Client, instance string) (map[string]string, error) {
+	out := map[string]string{}
+	managed := client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue, render.LabelAgent: instance}
+	next := ""
+	for {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
+		if err := c.List(ctx, list, managed, client.Limit(ListPageSize*4), client.Continue(next)); err != nil {
+			return nil, fmt.Errorf("listing host tenants: %w", err)
+		}
+		for i := range list.Items {
+			out[list.Items[i].Name] = list.Items[i].ResourceVersion
+		}
+		if next = list.Continue; next == "" {
+			return out, nil
+		}
+	}
+}
 
 // ListManaged lists the host Tenants managed by an agent instance, by name: one request
 // per pass instead of one per tenant.
@@ -96,7 +119,7 @@ func ListManaged(ctx context.Context, c client.Client, instance string) (map[str
 	for {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(TenantGVK.GroupVersion().WithKind("TenantList"))
-		if err := c.List(ctx, list, managed, client.Limit(listPageSize), client.Continue(next)); err != nil {
+		if err := c.List(ctx, list, managed, client.Limit(ListPageSize), client.Continue(next)); err != nil {
 			return nil, fmt.Errorf("listing host tenants: %w", err)
 		}
 		for i := range list.Items {
