@@ -26,15 +26,25 @@ func markConflicts(parsed []*parsedTenant) {
 	for i, p := range parsed {
 		claims[i] = claimOf(p)
 	}
+	// Indexed by name and namespace (in file order), not compared pairwise: thousands of
+	// tenant files are parsed on every pass.
+	byName, byNS := map[string][]int{}, map[string][]int{}
+	for i, c := range claims {
+		byName[c.name] = append(byName[c.name], i)
+		if c.namespace != "" {
+			byNS[c.namespace] = append(byNS[c.namespace], i)
+		}
+	}
 	for i, a := range claims {
 		var sameName, sameNS []string
-		for j, b := range claims {
-			switch {
-			case i == j:
-			case a.name == b.name:
-				sameName = append(sameName, b.p.path)
-			case a.namespace != "" && a.namespace == b.namespace:
-				sameNS = append(sameNS, b.p.path)
+		for _, j := range byName[a.name] {
+			if j != i {
+				sameName = append(sameName, claims[j].p.path)
+			}
+		}
+		for _, j := range byNS[a.namespace] {
+			if j != i && claims[j].name != a.name {
+				sameNS = append(sameNS, claims[j].p.path)
 			}
 		}
 		report(a, "metadata.name", "tenant name %q is also used by %s", a.name, sameName)
