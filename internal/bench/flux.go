@@ -23,9 +23,12 @@ const (
 	fluxAll       fluxShape = "Flux, one Kustomization over all tenants"
 )
 
-// fluxUser is the identity kustomize-controller authenticates as, so the audit log
-// attributes its requests.
-const fluxUser = "flux-kustomize-controller"
+// fluxUser and fluxSourceUser are the identities kustomize-controller and
+// source-controller authenticate as, so the audit log attributes their requests.
+const (
+	fluxUser       = "flux-kustomize-controller"
+	fluxSourceUser = "flux-source-controller"
+)
 
 // fluxRun is one cold/no-op/change sequence of Flux on a fresh host control plane.
 type fluxRun struct {
@@ -42,11 +45,11 @@ type usage struct {
 	rssMiB, cpuSeconds, apiserverCPU, etcdCPU float64
 }
 
-// runFlux measures Flux's kustomize-controller applying exactly the objects tenantry
-// applies for n tenants, laid out in shape, on a fresh host control plane with Gatekeeper.
-// Each wait is cut at limit.
+// runFlux measures Flux (source-controller fetching the repo over Git, kustomize-controller
+// applying it) with exactly the objects tenantry applies for n tenants, laid out in shape,
+// on a fresh host control plane with Gatekeeper. Each wait is cut at limit.
 func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit time.Duration, log io.Writer) (*fluxRun, error) {
-	bin, err := fluxBinary()
+	bins, err := fluxBinaries()
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +65,7 @@ func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit tim
 		return nil, err
 	}
 	defer c.Stop()
-	env, err := newFluxEnv(ctx, c, bin, filepath.Join(work, "flux"), rendered, shape)
+	env, err := newFluxEnv(ctx, c, bins, filepath.Join(work, "flux"), rendered, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -70,25 +73,31 @@ func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit tim
 	return env.measure(ctx, limit, log)
 }
 
-// fluxBinary finds the cached kustomize-controller (hack/components.sh flux).
-func fluxBinary() (string, error) {
+// fluxBinaries finds the directory of the cached source-controller and kustomize-controller
+// and their CRDs (hack/components.sh flux).
+func fluxBinaries() (string, error) {
 	dir, err := localcluster.ComponentsDir()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "flux", "kustomize-controller")
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("kustomize-controller is not built (run hack/components.sh flux): %w", err)
+	dir = filepath.Join(dir, "flux")
+	for _, name := range []string{"source-controller", "kustomize-controller"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("%s is not built (run hack/components.sh flux): %w", name, err)
+		}
 	}
-	return bin, nil
+	return dir, nil
 }
 
 // measure runs the cold, no-op and one-change figures.
 func (e *fluxEnv) measure(ctx context.Context, limit time.Duration, log io.Writer) (*fluxRun, error) {
 	r := &fluxRun{}
-	start := time.Now()
-	rev, err := e.publish(ctx, "cold")
+	rev, err := e.commit("cold")
 	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := e.createSource(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.createKustomizations(ctx); err != nil {
@@ -112,28 +121,46 @@ func (e *fluxEnv) measure(ctx context.Context, limit time.Duration, log io.Write
 	return r, nil
 }
 
-// noop asks every Kustomization to reconcile, as `flux reconcile` does, and waits until
-// each handled the request; it counts kustomize-controller's mutating requests.
+// noop asks the GitRepository and every Kustomization to reconcile, as `flux reconcile
+// kustomization --with-source` does, and waits until each handled the request; it counts
+// both controllers' mutating requests.
 func (e *fluxEnv) noop(ctx context.Context, limit time.Duration) (time.Duration, int, error) {
-	before, err := e.c.MutatingRequests(fluxUser)
+	before, err := e.mutatingRequests()
 	if err != nil {
 		return 0, 0, err
 	}
 	start := time.Now()
-	token, err := e.requestReconcile(ctx)
-	if err != nil {
+	token := start.UTC().Format(time.RFC3339Nano)
+	if err := e.requestReconcile(ctx, gitRepositoryGVR, []string{gitRepositoryName}, token); err != nil {
+		return 0, 0, err
+	}
+	if err := e.requestReconcile(ctx, kustomizationGVR, e.kustomizations, token); err != nil {
 		return 0, 0, err
 	}
 	if err := e.waitHandled(ctx, token, start.Add(limit)); err != nil {
 		return 0, 0, fmt.Errorf("no-op: %w", err)
 	}
 	took := time.Since(start)
-	after, err := e.c.MutatingRequests(fluxUser)
+	after, err := e.mutatingRequests()
 	return took, after - before, err
 }
 
-// changeOne raises one tenant's pod quota, publishes the commit and waits until the
-// Kustomization holding that tenant applied it.
+// mutatingRequests counts both controllers' mutating requests in the audit log.
+func (e *fluxEnv) mutatingRequests() (int, error) {
+	n := 0
+	for _, user := range []string{fluxSourceUser, fluxUser} {
+		m, err := e.c.MutatingRequests(user)
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// changeOne raises one tenant's pod quota, commits it, asks the GitRepository to
+// reconcile (as a push webhook would) and waits until the Kustomization holding that
+// tenant applied the commit.
 func (e *fluxEnv) changeOne(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	t := &e.rendered.tenants[0]
 	for _, o := range t.objects {
@@ -146,9 +173,12 @@ func (e *fluxEnv) changeOne(ctx context.Context, limit time.Duration) (time.Dura
 	if err := e.writeTenant(*t); err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	rev, err := e.publish(ctx, "raise t0000's pod quota")
+	rev, err := e.commit("raise t0000's pod quota")
 	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := e.requestReconcile(ctx, gitRepositoryGVR, []string{gitRepositoryName}, start.UTC().Format(time.RFC3339Nano)); err != nil {
 		return 0, err
 	}
 	n, err := e.waitApplied(ctx, []string{e.kustomizationOf(t.name)}, rev, start.Add(limit))

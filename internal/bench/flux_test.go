@@ -12,7 +12,7 @@ import (
 // every Kustomization applies, the no-op handles every request and the change lands.
 // make bench builds the peer; make test does not, so there it skips, saying so.
 func TestFluxPeerAppliesTheSameObjects(t *testing.T) {
-	if _, err := fluxBinary(); err != nil {
+	if _, err := fluxBinaries(); err != nil {
 		t.Skipf("Flux peer not built (make peers builds it): %v", err)
 	}
 	for _, shape := range []fluxShape{fluxPerTenant, fluxAll} {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -78,8 +79,8 @@ func runPeer(ctx context.Context, n int, work string) (*peerRun, error) {
 	return r, nil
 }
 
-// renderManifests writes stage1 (the Tenant CRD and used templates) and stage2
-// (namespaces first, then the rest) as multi-document YAML files.
+// renderManifests writes stage1 (the Tenant CRD and used templates) and stage2 (the shared
+// constraints, then namespaces, then the rest) as multi-document YAML files.
 func renderManifests(repoDir, out string) (string, string, error) {
 	r, err := renderRepo(repoDir)
 	if err != nil {
@@ -94,15 +95,17 @@ func renderManifests(repoDir, out string) (string, string, error) {
 	if err := writeYAML(p1, r.stage1); err != nil {
 		return "", "", err
 	}
-	return p1, p2, writeYAML(p2, append(namespaces, rest...))
+	return p1, p2, writeYAML(p2, slices.Concat(r.constraints, namespaces, rest))
 }
 
 // renderedRepo is a tenants repo rendered by tenantry's own renderer into the plain
 // objects tenantry applies, for peers that apply manifests.
 type renderedRepo struct {
 	// stage1 is what must exist first: the Tenant CRD and the used templates.
-	stage1  []*unstructured.Unstructured
-	tenants []renderedTenant
+	stage1 []*unstructured.Unstructured
+	// constraints are the shared Gatekeeper constraints, each once, applied before the tenants.
+	constraints []*unstructured.Unstructured
+	tenants     []renderedTenant
 }
 
 // renderedTenant is one tenant's objects, namespace first, Tenant mirror last.
@@ -128,7 +131,8 @@ func renderRepo(repoDir string) (*renderedRepo, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &renderedRepo{stage1: []*unstructured.Unstructured{crd, templates["K8sBlockNodePort"], templates["K8sNoPrivileged"]}}
+	out := &renderedRepo{stage1: []*unstructured.Unstructured{crd, templates["K8sBlockNodePort"], templates["K8sNoPrivileged"]},
+		constraints: render.SharedConstraints(repo.Tenants, templates)}
 	for _, t := range repo.Tenants {
 		objs, err := renderTenant(t, templates)
 		if err != nil {
@@ -139,16 +143,13 @@ func renderRepo(repoDir string) (*renderedRepo, error) {
 	return out, nil
 }
 
+// renderTenant renders a tenant's objects as the agent does, its Namespace selecting its
+// shared constraints, and its Tenant mirror last.
 func renderTenant(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	objs, err := render.Tenant(t, render.HostAPI{})
+	objs, err := render.Desired(t, render.DesiredOptions{Templates: templates})
 	if err != nil {
 		return nil, err
 	}
-	cons, err := render.Constraints(t, templates)
-	if err != nil {
-		return nil, err
-	}
-	objs = append(objs, cons...)
 	render.Label(objs, t.Name, t.Status.SourcePath, "main@sha1:bench")
 	mirror, err := mirrorOf(t)
 	if err != nil {
