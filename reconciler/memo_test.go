@@ -13,10 +13,10 @@ func TestMemo(t *testing.T) {
 		"metadata": map[string]any{"name": "vc-a", "namespace": "tenant-a", "labels": map[string]any{"x": "y"}}, "spec": map[string]any{"replicas": int64(1)}}}
 	p := &plan.Tenant{Name: "a", Input: "in-1", Health: plan.Health{Workloads: []*unstructured.Unstructured{sts}}}
 	tests := []struct {
-		name            string
-		input, version  string
-		forget, unknown bool
-		want            bool
+		name           string
+		input, version string
+		forget         bool
+		want           bool
 	}{
 		{name: "same inputs, same Tenant", input: "in-1", version: "7", want: true},
 		{name: "the file or options changed", input: "in-2", version: "7"},

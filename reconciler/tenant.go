@@ -254,9 +254,7 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 		status.SetApplied(rec.New, rev)
 	}
 	err := rec.Patch(ctx)
-	if o.err != nil || err != nil || o.applied == nil {
-		a.memo.forget(rec.Name)
-	}
+	a.memo.forget(rec.Name) // remembered again below only when the plan was carried out in full
 	log := logr.FromContextOrDiscard(ctx)
 	switch {
 	case o.err != nil:

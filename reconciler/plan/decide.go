@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -201,7 +203,13 @@ func (p *Tenant) stale(t *v1alpha1.Tenant, old *v1alpha1.TenantStatus, heldBack 
 
 // upToDate reports whether a tenant is Ready with exactly these objects in its inventory.
 func upToDate(st *v1alpha1.TenantStatus, objs []*unstructured.Unstructured) bool {
-	return ready(st) && inventoryKey(Inventory(objs)) == inventoryKey(st.Inventory)
+	ready := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason == v1alpha1.ReasonPaused {
+		return false
+	}
+	return slices.EqualFunc(Inventory(objs), st.Inventory, func(a, b v1alpha1.ObjectRef) bool {
+		return a.ID == b.ID && a.Version == b.Version
+	})
 }
 
 // resumed reports whether the tenant was paused at the last reconcile.

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
@@ -34,31 +31,16 @@ func RenderKey(o render.DesiredOptions) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// InputKey digests one tenant's render inputs: the pass's render key, its file's path and
-// the tenant as loaded (defaults applied). Equal keys render equal objects.
+// InputKey digests one tenant's render inputs: the pass's render key and the tenant as
+// loaded (defaults applied, its file's path in status.sourcePath). Equal keys render equal
+// objects.
 func InputKey(renderKey string, t *v1alpha1.Tenant) (string, error) {
-	source := t.Status.SourcePath
 	data, err := json.Marshal(t)
 	if err != nil {
 		return "", fmt.Errorf("digesting tenant %s: %w", t.Name, err)
 	}
 	h := sha256.New()
-	h.Write([]byte(renderKey + "\x00" + source + "\x00"))
+	h.Write([]byte(renderKey + "\x00"))
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// inventoryKey digests the IDs and versions of an inventory (not its digests or stamps).
-func inventoryKey(refs []v1alpha1.ObjectRef) string {
-	h := sha256.New()
-	for _, r := range refs {
-		h.Write([]byte(r.ID + "\x00" + r.Version + "\x00"))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// ready reports whether a tenant is Ready and not paused.
-func ready(st *v1alpha1.TenantStatus) bool {
-	c := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
-	return c != nil && c.Status == metav1.ConditionTrue && c.Reason != v1alpha1.ReasonPaused
 }
