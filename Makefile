@@ -3,6 +3,7 @@ SHELL := /usr/bin/env bash
 export GOTOOLCHAIN := local
 export GOFLAGS := -buildvcs=false
 GOLANGCI_LINT_VERSION ?= v2.15.0
+CODE_GENERATOR_VERSION ?= v0.37.2
 BIN := bin
 LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 UNIT_PKGS = $$(go list ./... | grep -v /test/)
@@ -14,7 +15,7 @@ BENCH_NODE ?= true
 BENCH_SYNCER ?= true
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt
+.PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt generate
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +33,8 @@ node: ## Install the real node's Debian packages (root) and build kubelet, kube-
 	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2; bash hack/components.sh kube-network-policies || echo "node: the NetworkPolicy enforcer cannot be built; NetworkPolicy tests will skip and say why" >&2
 lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
 	$(LINT) run ./...
+generate: ## Regenerate api/v1alpha1's DeepCopy functions (deepcopy-gen, pinned to the k8s.io release in go.mod).
+	go run k8s.io/code-generator/cmd/deepcopy-gen@$(CODE_GENERATOR_VERSION) --go-header-file /dev/null --output-file zz_generated.deepcopy.go ./api/v1alpha1
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
 bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it), and the syncer with 1,000 pods (BENCH_SYNCER=false skips it); prints a table, writes bench/results/latest.json and chart.svg.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tenantry/tenantry/notify"
 	"github.com/tenantry/tenantry/reconciler/apply"
+	"github.com/tenantry/tenantry/reconciler/loader"
 	"github.com/tenantry/tenantry/reconciler/plan"
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/reconciler/status"
@@ -93,6 +94,8 @@ type Agent struct {
 	host     *hostFacts
 	applied  *appliedSet
 	memo     *memo
+	files    *loader.Cache // tenant files as parsed, so a pass parses only the changed
+	versions versionWatch
 	limits   plan.Limits // how many tenants one revision may remove
 	recorded string      // the revision last written to the agent's record
 }
@@ -122,8 +125,8 @@ func New(cfg *rest.Config, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{opts: opts, client: c, apply: apply.New(c, opts.HealthTimeout), recorder: rec, stopRec: stop,
-		alerts: newAlerts(opts), host: &hostFacts{serviceCIDR: opts.VCluster.ServiceCIDR}, applied: newAppliedSet(), memo: newMemo(),
+	return &Agent{opts: opts, client: c, versions: versionWatch{cfg: cfg}, apply: apply.New(c, opts.HealthTimeout), recorder: rec, stopRec: stop,
+		alerts: newAlerts(opts), host: &hostFacts{serviceCIDR: opts.VCluster.ServiceCIDR}, applied: newAppliedSet(), memo: newMemo(), files: loader.NewCache(),
 		limits: plan.Limits{MaxTenantDeletions: opts.MaxTenantDeletions, MaxTenantDeletionShare: opts.MaxTenantDeletionShare,
 			AllowMassDeletion: opts.AllowMassDeletion}}, nil
 }
@@ -145,7 +148,10 @@ func (a *Agent) record(ctx context.Context, rev string) error {
 }
 
 // Close flushes and stops the event recorder.
-func (a *Agent) Close() { a.stopRec() }
+func (a *Agent) Close() {
+	a.stopRec()
+	a.versions.stop()
+}
 
 // Client returns the agent's host client.
 func (a *Agent) Client() client.Client { return a.client }

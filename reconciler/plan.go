@@ -20,7 +20,7 @@ import (
 // ConstraintTemplates and the shared constraints are dry-run, not applied: a constraint
 // whose kind the cluster does not serve yet is reported as created.
 func (a *Agent) Plan(ctx context.Context, dir, rev string) (*plan.Plan, error) {
-	repo, err := loader.Load(dir)
+	repo, err := a.files.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading the tenants repo: %w", err)
 	}

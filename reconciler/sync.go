@@ -63,7 +63,7 @@ type pass struct {
 func (a *Agent) Sync(ctx context.Context, dir, rev string) (*Result, error) {
 	log := logr.FromContextOrDiscard(ctx).WithValues("revision", rev)
 	ctx = logr.NewContext(ctx, log)
-	repo, err := loader.Load(dir)
+	repo, err := a.files.Load(dir)
 	if err != nil {
 		why := fmt.Sprintf("the tenants repo does not load: %v", err)
 		a.alerts.holdBack(ctx, rev, why)
@@ -222,7 +222,7 @@ func (a *Agent) removeTenant(ctx context.Context, r plan.RemovedTenant, rev stri
 // agent last carried them out; otherwise reconcileTenant reads each changed one alone.
 func (a *Agent) listTenants(ctx context.Context, repo *loader.Repo, ps *pass) error {
 	var err error
-	if ps.versions, err = status.ListVersions(ctx, a.client, a.opts.Instance); err != nil {
+	if ps.versions, err = a.versions.get(ctx, a.client, a.opts.Instance); err != nil {
 		return err
 	}
 	ps.inputs = make(map[string]string, len(repo.Tenants))

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -64,7 +65,10 @@ type Document struct {
 // load: they are listed in Repo.Failed and the other tenants still load. It returns an
 // error only for problems with the whole repo: dir or its tenants/ directory cannot be
 // read, or defaults.yaml is invalid (defaults apply to every tenant).
-func Load(dir string) (*Repo, error) {
+func Load(dir string) (*Repo, error) { return load(dir, nil) }
+
+// load is Load, through the cache when it is not nil.
+func load(dir string, cache *Cache) (*Repo, error) {
 	if err := checkRepoDir(dir); err != nil {
 		return nil, err
 	}
@@ -80,7 +84,7 @@ func Load(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := loadTenants(dir, defaults)
+	parsed, err := loadTenants(dir, defaults, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +139,9 @@ func loadPolicies(dir, sub string) ([]Document, error) {
 	return docs, nil
 }
 
-// loadTenants parses every tenant file and finishes the valid ones with the defaults.
-func loadTenants(dir string, defaults *v1alpha1.TenantDefaults) ([]*parsedTenant, error) {
+// loadTenants parses every tenant file, or takes it from the cache when its content is
+// the same, and finishes the valid ones with the defaults.
+func loadTenants(dir string, defaults *v1alpha1.TenantDefaults, cache *Cache) ([]*parsedTenant, error) {
 	files, err := yamlFiles(dir, TenantsDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("tenants repo %s has no %s/ directory: %w", dir, TenantsDir, err)
@@ -144,15 +149,23 @@ func loadTenants(dir string, defaults *v1alpha1.TenantDefaults) ([]*parsedTenant
 	if err != nil {
 		return nil, fmt.Errorf("reading %s/: %w", TenantsDir, err)
 	}
-	// Files parse independently (defaults are only read), one worker per core: at
-	// thousands of tenants parsing is most of a pass that changes nothing.
+	var known map[string]cachedFile
+	var defaultsSum [sha256.Size]byte
+	if cache != nil {
+		if known, defaultsSum, err = cache.view(defaults); err != nil {
+			return nil, err
+		}
+	}
+	// Files parse independently (defaults and the cache are only read), one worker per
+	// core: at thousands of tenants parsing is most of a pass that changes nothing.
 	parsed := make([]*parsedTenant, len(files))
+	entries := make([]*cachedFile, len(files))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				parsed[i] = loadTenant(dir, files[i], defaults)
+				parsed[i], entries[i] = loadTenant(dir, files[i], defaults, known)
 			}
 		})
 	}
@@ -161,17 +174,42 @@ func loadTenants(dir string, defaults *v1alpha1.TenantDefaults) ([]*parsedTenant
 	}
 	close(next)
 	wg.Wait()
+	if cache != nil {
+		cache.keep(defaultsSum, kept(files, entries))
+	}
 	return parsed, nil
 }
 
-func loadTenant(dir, file string, defaults *v1alpha1.TenantDefaults) *parsedTenant {
+// kept are the cache entries of the files loaded (a file that could not be read has none).
+func kept(files []string, entries []*cachedFile) map[string]cachedFile {
+	out := make(map[string]cachedFile, len(files))
+	for i, e := range entries {
+		if e != nil {
+			out[files[i]] = *e
+		}
+	}
+	return out
+}
+
+// loadTenant reads, parses and finishes one file, unless known has it with the same
+// content; known is nil without a cache. It returns the file's cache entry too.
+func loadTenant(dir, file string, defaults *v1alpha1.TenantDefaults, known map[string]cachedFile) (*parsedTenant, *cachedFile) {
 	data, err := readRepoFile(dir, file)
 	if err != nil {
 		p := &parsedTenant{path: file, c: newCollector(file)}
 		p.c.at(0, "", "%v", err)
-		return p
+		return p, nil
 	}
-	return parseAndFinish(file, data, defaults)
+	if known == nil {
+		return parseAndFinish(file, data, defaults), nil
+	}
+	sum := sha256.Sum256(data)
+	if e, ok := known[file]; ok && e.sum == sum {
+		return e.parsed(file), &e
+	}
+	p := parseAndFinish(file, data, defaults)
+	e := remember(p, sum)
+	return p, &e
 }
 
 // parseAndFinish parses a tenant file and, when it is valid, applies the defaults.

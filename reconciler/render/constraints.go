@@ -71,9 +71,11 @@ func ConstraintLabels(constraints []*unstructured.Unstructured) map[string]strin
 // is left out: its own pass fails on them.
 func SharedConstraints(tenants []*v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) []*unstructured.Unstructured {
 	byName := map[string]*unstructured.Unstructured{}
+	// Each distinct policy is rendered once: thousands of tenants share a handful.
+	rendered := map[policyKey]renderedPolicy{}
 	for _, t := range tenants {
-		cs, err := Constraints(t, templates)
-		if err != nil {
+		cs, ok := tenantConstraints(t, templates, rendered)
+		if !ok {
 			continue
 		}
 		for _, c := range cs {
@@ -82,11 +84,46 @@ func SharedConstraints(tenants []*v1alpha1.Tenant, templates map[string]*unstruc
 	}
 	out := make([]*unstructured.Unstructured, 0, len(byName))
 	for _, c := range byName {
+		c = c.DeepCopy()
 		c.SetLabels(map[string]string{LabelManagedBy: ManagedByValue, LabelShared: "true"})
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
 	return out
+}
+
+// policyKey is what a policy's constraint depends on besides its template.
+type policyKey struct{ template, action, params string }
+
+type renderedPolicy struct {
+	c   *unstructured.Unstructured
+	err error
+}
+
+// tenantConstraints are Constraints(t, templates), each policy looked up in rendered
+// first; ok is false when one of them does not render.
+func tenantConstraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured, rendered map[policyKey]renderedPolicy) ([]*unstructured.Unstructured, bool) {
+	out := make([]*unstructured.Unstructured, 0, len(t.Spec.Policies))
+	for _, p := range t.Spec.Policies {
+		key := policyKey{template: p.Template, action: p.EnforcementAction}
+		if p.Parameters != nil {
+			key.params = string(p.Parameters.Raw)
+		}
+		r, done := rendered[key]
+		if !done {
+			if tmpl, found := templates[p.Template]; found {
+				r.c, r.err = constraint(p, tmpl)
+			} else {
+				r.err = fmt.Errorf("no ConstraintTemplate of kind %q", p.Template)
+			}
+			rendered[key] = r
+		}
+		if r.err != nil {
+			return nil, false
+		}
+		out = append(out, r.c)
+	}
+	return out, true
 }
 
 func constraint(p v1alpha1.Policy, tmpl *unstructured.Unstructured) (*unstructured.Unstructured, error) {

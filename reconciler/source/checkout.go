@@ -8,37 +8,58 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// writeTree writes the files of commit's tree under dir in one walk of the tree. go-git's
-// worktree checkout looks every file up from the root tree again, decoding each directory
-// tree once per file in it: quadratic in a directory of thousands of tenant files (28 s of
-// a one-change pass at 5,000 tenants). Submodules are skipped, as they are not cloned;
-// symlinks are written as symlinks, for checkSymlinks to judge.
-func writeTree(commit *object.Commit, dir string) error {
+// checkout is a directory writeTree wrote, with the blob of each regular file in it.
+type checkout struct {
+	dir   string
+	files map[string]blobID // by slash-separated tree path
+}
+
+// blobID is a file's content and mode in the tree.
+type blobID struct {
+	hash plumbing.Hash
+	mode filemode.FileMode
+}
+
+// writeTree writes the files of commit's tree under dir in one walk of the tree, and
+// returns what it wrote. A file whose blob and mode are the same in prev (the last
+// checkout, or nil) is hard-linked from there instead of read from the pack and written:
+// a commit that changes one tenant file of thousands then costs a link per file. The
+// checkouts are never written after writeTree, so sharing inodes is safe. go-git's
+// worktree checkout is not used: it looks every file up from the root tree again,
+// decoding each directory tree once per file in it (quadratic in a directory of thousands
+// of tenant files). Submodules are skipped, as they are not cloned; symlinks are written
+// as symlinks, for checkSymlinks to judge.
+func writeTree(commit *object.Commit, dir string, prev *checkout) (*checkout, error) {
 	tree, err := commit.Tree()
 	if err != nil {
-		return fmt.Errorf("tree of %s: %w", commit.Hash, err)
+		return nil, fmt.Errorf("tree of %s: %w", commit.Hash, err)
 	}
 	walker := object.NewTreeWalker(tree, true, nil)
 	defer walker.Close()
+	out := &checkout{dir: dir, files: map[string]blobID{}}
 	for {
 		name, entry, err := walker.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return out, nil
 		}
 		if err != nil {
-			return fmt.Errorf("walking the tree of %s: %w", commit.Hash, err)
+			return nil, fmt.Errorf("walking the tree of %s: %w", commit.Hash, err)
 		}
-		if err := writeEntry(tree, dir, name, entry); err != nil {
-			return err
+		if err := writeEntry(tree, dir, name, entry, prev); err != nil {
+			return nil, err
+		}
+		if entry.Mode == filemode.Regular || entry.Mode == filemode.Executable {
+			out.files[name] = blobID{hash: entry.Hash, mode: entry.Mode}
 		}
 	}
 }
 
-func writeEntry(tree *object.Tree, dir, name string, entry object.TreeEntry) error {
+func writeEntry(tree *object.Tree, dir, name string, entry object.TreeEntry, prev *checkout) error {
 	if err := safeTreePath(name); err != nil {
 		return err
 	}
@@ -49,11 +70,23 @@ func writeEntry(tree *object.Tree, dir, name string, entry object.TreeEntry) err
 	case filemode.Submodule:
 		return nil
 	}
+	if prev.has(name, entry) && os.Link(filepath.Join(prev.dir, filepath.FromSlash(name)), path) == nil {
+		return nil
+	}
 	f, err := tree.TreeEntryFile(&entry) // the blob by hash, the entry's own name checked again
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
 	return writeFile(f, path, entry.Mode)
+}
+
+// has reports whether the checkout holds the entry's blob, with its mode, at name.
+func (c *checkout) has(name string, entry object.TreeEntry) bool {
+	if c == nil {
+		return false
+	}
+	id, ok := c.files[name]
+	return ok && id == blobID{hash: entry.Hash, mode: entry.Mode}
 }
 
 // errUnsafePath is a tree entry that would be written outside the checkout or into a .git.

@@ -58,9 +58,10 @@ func findRef(refs []*plumbing.Reference, name plumbing.ReferenceName) (plumbing.
 const objectCacheSize = 8 * cache.MiByte
 
 // clone fetches ref into a repository stored in gitDir, checks it out into
-// treeDir and returns the checked out commit. Branches and tags are cloned
+// treeDir (linking the files prev, the last checkout or nil, has already) and
+// returns the checked out commit and checkout. Branches and tags are cloned
 // shallow; a pinned commit needs the full history to be found.
-func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string) (*object.Commit, error) {
+func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string, prev *checkout) (*object.Commit, *checkout, error) {
 	// A small object cache: a clone reads each object about once, and go-git's default
 	// (96 MiB) was most of the agent's peak memory at a thousand tenant files.
 	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRU(objectCacheSize))
@@ -74,27 +75,28 @@ func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string) (*o
 	}
 	repo, err := git.CloneContext(ctx, storage, nil, opts)
 	if err != nil {
-		return nil, fmt.Errorf("clone: %w", err)
+		return nil, nil, fmt.Errorf("clone: %w", err)
 	}
 	hash := plumbing.NewHash(ref.Commit)
 	if ref.Commit == "" {
 		head, err := repo.Head()
 		if err != nil {
-			return nil, fmt.Errorf("resolve HEAD: %w", err)
+			return nil, nil, fmt.Errorf("resolve HEAD: %w", err)
 		}
 		hash = head.Hash()
 	}
 	commit, err := peelCommit(repo, hash)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(treeDir, 0o700); err != nil {
-		return nil, fmt.Errorf("checkout dir: %w", err)
+		return nil, nil, fmt.Errorf("checkout dir: %w", err)
 	}
-	if err := writeTree(commit, treeDir); err != nil {
-		return nil, fmt.Errorf("checkout %s: %w", commit.Hash, err)
+	co, err := writeTree(commit, treeDir, prev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkout %s: %w", commit.Hash, err)
 	}
-	return commit, nil
+	return commit, co, nil
 }
 
 // peelCommit returns the commit hash points at, following annotated tags.

@@ -60,7 +60,8 @@ type Source struct {
 	fetchMu sync.Mutex // serializes Fetch
 	mu      sync.RWMutex
 	last    *Artifact
-	prev    string // path of the artifact before last, kept for readers
+	tree    *checkout // what last's checkout holds, nil when unknown
+	prev    string    // path of the artifact before last, kept for readers
 
 	// counters for tests: remote listings and clones performed
 	lsRemotes, clones atomic.Int64
@@ -142,14 +143,14 @@ func (s *Source) Fetch(ctx context.Context) (*Artifact, bool, error) {
 			return last, false, nil
 		}
 	}
-	next, err := s.fetchNew(ctx)
+	next, co, err := s.fetchNew(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	if last != nil && next.Commit == last.Commit {
 		return last, false, nil
 	}
-	s.promote(next)
+	s.promote(next, co)
 	return next, true, nil
 }
 
@@ -170,14 +171,25 @@ func (s *Source) upToDate(ctx context.Context, last *Artifact) (bool, error) {
 	return hash.String() == last.Commit, nil
 }
 
-// promote makes a the last good artifact and prunes older checkouts.
-func (s *Source) promote(a *Artifact) {
+// lastCheckout is what the last good checkout holds, for the next to link from; nil
+// before the first, or when it is gone from disk.
+func (s *Source) lastCheckout() *checkout {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.last == nil || s.tree == nil || s.tree.dir != s.last.Path || !dirExists(s.tree.dir) {
+		return nil
+	}
+	return s.tree
+}
+
+// promote makes a, checked out as co, the last good artifact and prunes older checkouts.
+func (s *Source) promote(a *Artifact, co *checkout) {
 	s.mu.Lock()
 	if s.last != nil {
 		s.prev = s.last.Path
 	}
 	cp := *a
-	s.last = &cp
+	s.last, s.tree = &cp, co
 	keep := []string{a.Path, s.prev}
 	s.mu.Unlock()
 	s.prune(keep)

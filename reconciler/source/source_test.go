@@ -442,3 +442,47 @@ func TestFetchSymlinks(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchLinksUnchangedFiles: a new commit's checkout shares the inodes of the files
+// whose content did not change with the last checkout, writes the changed ones anew, and
+// still writes a file the last checkout lost.
+func TestFetchLinksUnchangedFiles(t *testing.T) {
+	repo := newTestRepo(t)
+	repo.commit("one", map[string]string{"a.yaml": "a1", "tenants/b.yaml": "b", "tenants/lost.yaml": "l"})
+	s := newSource(t, Options{URL: repo.url(), Dir: t.TempDir()})
+	first, _ := fetch(t, s)
+	if err := os.Remove(filepath.Join(first.Path, "tenants", "lost.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	repo.commit("two", map[string]string{"a.yaml": "a2", "tenants/c.yaml": "b"})
+	second, _ := fetch(t, s)
+	tests := []struct {
+		name, content string
+		linked        bool
+	}{
+		{"a.yaml", "a2", false},
+		{"tenants/b.yaml", "b", true},
+		{"tenants/c.yaml", "b", false}, // same blob, new path: written
+		{"tenants/lost.yaml", "l", false},
+	}
+	for _, tt := range tests {
+		if got := readFile(t, second.Path, tt.name); got != tt.content {
+			t.Errorf("%s = %q, want %q", tt.name, got, tt.content)
+		}
+		if linked := sameFile(t, first.Path, second.Path, tt.name); linked != tt.linked {
+			t.Errorf("%s linked from the last checkout: %v, want %v", tt.name, linked, tt.linked)
+		}
+	}
+	if readFile(t, first.Path, "a.yaml") != "a1" {
+		t.Error("the last checkout changed")
+	}
+}
+
+// sameFile reports whether name is the same inode in both checkouts (false when either
+// lacks it).
+func sameFile(t *testing.T, dirA, dirB, name string) bool {
+	t.Helper()
+	a, errA := os.Stat(filepath.Join(dirA, filepath.FromSlash(name)))
+	b, errB := os.Stat(filepath.Join(dirB, filepath.FromSlash(name)))
+	return errA == nil && errB == nil && os.SameFile(a, b)
+}

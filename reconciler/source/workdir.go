@@ -19,30 +19,32 @@ const tmpPrefix = ".fetch-"
 // fetchNew clones the tracked reference into a temporary directory and
 // moves the checkout to <dir>/<commit>. Nothing outside the temporary
 // directory changes unless the clone and checkout succeed. When the commit
-// is the last good one and its checkout exists, that checkout is reused.
-func (s *Source) fetchNew(ctx context.Context) (*Artifact, error) {
+// is the last good one and its checkout exists, that checkout is reused (and the
+// returned checkout is nil). Files the last checkout has already are linked from it.
+func (s *Source) fetchNew(ctx context.Context) (*Artifact, *checkout, error) {
 	tmp, err := os.MkdirTemp(s.dir, tmpPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("create fetch dir: %w", err)
+		return nil, nil, fmt.Errorf("create fetch dir: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 	tree := filepath.Join(tmp, "tree")
 	s.clones.Add(1)
-	commit, err := s.remote.clone(ctx, s.ref, filepath.Join(tmp, "git"), tree)
+	commit, co, err := s.remote.clone(ctx, s.ref, filepath.Join(tmp, "git"), tree, s.lastCheckout())
 	if err != nil {
-		return nil, s.remote.redactor.errorf("fetch %s %s: %w", s.remote.display, s.ref, err)
+		return nil, nil, s.remote.redactor.errorf("fetch %s %s: %w", s.remote.display, s.ref, err)
 	}
 	if last := s.LastGood(); last != nil && last.Commit == commit.Hash.String() && dirExists(last.Path) {
-		return last, nil
+		return last, nil, nil
 	}
 	if err := checkSymlinks(tree); err != nil {
-		return nil, s.remote.redactor.errorf("fetch %s %s: commit %s: %w", s.remote.display, s.ref, commit.Hash, err)
+		return nil, nil, s.remote.redactor.errorf("fetch %s %s: commit %s: %w", s.remote.display, s.ref, commit.Hash, err)
 	}
 	final := filepath.Join(s.dir, commit.Hash.String())
 	if err := install(tree, final); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newArtifact(s.ref, commit, final), nil
+	co.dir = final
+	return newArtifact(s.ref, commit, final), co, nil
 }
 
 // install moves a finished checkout into place. go-git leaves a ".git"

@@ -14,6 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/notify"
@@ -133,6 +136,42 @@ func TestQuotaChangeWritesOnlyThatTenant(t *testing.T) {
 		if applied[n] != res.Revision {
 			t.Errorf("%s: applied revision %q, want %s (the agent's record)", n, applied[n], res.Revision)
 		}
+	}
+}
+
+// TestHandEditedTenantRestored: once a pass has carried a tenant out, later passes skip it
+// while its inputs and its host Tenant are unchanged (the agent learns the Tenants'
+// versions from a watch, not a list). A hand edit of the host Tenant is a change: a
+// later pass over the same revision puts the file's spec back, and leaves the
+// untouched tenant's Tenant alone.
+func TestHandEditedTenantRestored(t *testing.T) {
+	e := newEnv(t, reconciler.Options{})
+	names := []string{"hand-a", "hand-b"}
+	for _, n := range names {
+		e.Write(n, framework.TenantYAML(n))
+	}
+	e.CommitAndSync("two tenants")
+	e.SyncOK() // the second pass starts the watch; this one learns versions from it
+	e.RequireReady(names...)
+	untouched := e.Tenant("hand-b").ResourceVersion
+	edited := &unstructured.Unstructured{}
+	edited.SetGroupVersionKind(status.TenantGVK)
+	edited.SetName("hand-a")
+	patch := []byte(`{"spec":{"quota":{"pods":"99"}}}`)
+	if err := e.Agent.Client().Patch(ctx, edited, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	pods := func() string { q := e.Tenant("hand-a").Spec.Quota[corev1.ResourcePods]; return q.String() }
+	if got := pods(); got != "99" {
+		t.Fatalf("the hand edit did not land: pods %s", got)
+	}
+	eventually(t, "a pass restores hand-a's spec", func() (bool, error) {
+		e.SyncOK()
+		return pods() == "10", nil
+	})
+	e.RequireReady(names...)
+	if rv := e.Tenant("hand-b").ResourceVersion; rv != untouched {
+		t.Errorf("hand-b's Tenant was written: resourceVersion %s -> %s", untouched, rv)
 	}
 }
 
