@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -54,49 +51,18 @@ func findRef(refs []*plumbing.Reference, name plumbing.ReferenceName) (plumbing.
 	return found.Hash(), nil
 }
 
-// objectCacheSize bounds go-git's object cache during a clone.
+// objectCacheSize bounds go-git's object cache during a fetch.
 const objectCacheSize = 8 * cache.MiByte
 
-// clone fetches ref into a repository stored in gitDir, checks it out into
-// treeDir (linking the files prev, the last checkout or nil, has already) and
-// returns the checked out commit and checkout. Branches and tags are cloned
-// shallow; a pinned commit needs the full history to be found.
-func (r *remote) clone(ctx context.Context, ref Ref, gitDir, treeDir string, prev *checkout) (*object.Commit, *checkout, error) {
-	// A small object cache: a clone reads each object about once, and go-git's default
-	// (96 MiB) was most of the agent's peak memory at a thousand tenant files.
-	storage := filesystem.NewStorage(osfs.New(gitDir, osfs.WithBoundOS()), cache.NewObjectLRU(objectCacheSize))
-	// No worktree checkout: writeTree writes the commit's files in one walk.
-	opts := &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle, NoCheckout: true}
-	if ref.Commit == "" {
-		opts.ReferenceName = ref.refName()
-		opts.SingleBranch = true
-		opts.Depth = 1
-		opts.Tags = git.NoTags
-	}
-	repo, err := git.CloneContext(ctx, storage, nil, opts)
+// clonePinned clones the whole history into a repository stored in gitDir, without a
+// worktree, and returns the pinned commit: a pinned commit needs the history to be found.
+// It is fetched once; branches and tags go through the kept store (fetchStored).
+func (r *remote) clonePinned(ctx context.Context, ref Ref, gitDir string) (*object.Commit, error) {
+	repo, err := git.CloneContext(ctx, newStorage(gitDir), nil, &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle, NoCheckout: true})
 	if err != nil {
-		return nil, nil, fmt.Errorf("clone: %w", err)
+		return nil, fmt.Errorf("clone: %w", err)
 	}
-	hash := plumbing.NewHash(ref.Commit)
-	if ref.Commit == "" {
-		head, err := repo.Head()
-		if err != nil {
-			return nil, nil, fmt.Errorf("resolve HEAD: %w", err)
-		}
-		hash = head.Hash()
-	}
-	commit, err := peelCommit(repo, hash)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := os.MkdirAll(treeDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("checkout dir: %w", err)
-	}
-	co, err := writeTree(commit, treeDir, prev)
-	if err != nil {
-		return nil, nil, fmt.Errorf("checkout %s: %w", commit.Hash, err)
-	}
-	return commit, co, nil
+	return peelCommit(repo, plumbing.NewHash(ref.Commit))
 }
 
 // peelCommit returns the commit hash points at, following annotated tags.

@@ -23,8 +23,8 @@ type Options struct {
 	// Auth holds the credentials; see AuthFromEnv and AuthFromDir.
 	Auth Auth
 	// Dir is the work directory holding the checkouts. Empty means a new
-	// temporary directory. Source owns the 40-hex-digit and ".fetch-"
-	// entries in it.
+	// temporary directory. Source owns the 40-hex-digit, ".fetch-" and
+	// ".store" (the objects kept between fetches) entries in it.
 	Dir string
 	// Timeout bounds a single Fetch; zero means DefaultTimeout.
 	Timeout time.Duration

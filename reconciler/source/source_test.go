@@ -2,7 +2,9 @@ package source
 
 import (
 	"context"
+	"crypto/sha512"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 var mainRevision = regexp.MustCompile(`^main@sha1:[0-9a-f]{40}$`)
@@ -485,4 +489,93 @@ func sameFile(t *testing.T, dirA, dirB, name string) bool {
 	a, errA := os.Stat(filepath.Join(dirA, filepath.FromSlash(name)))
 	b, errB := os.Stat(filepath.Join(dirB, filepath.FromSlash(name)))
 	return errA == nil && errB == nil && os.SameFile(a, b)
+}
+
+// TestFetchKeepsObjectStore: after the first clone, a fetch of a new commit brings only the
+// objects the kept store lacks (one small pack beside the first); a history rewritten by a
+// force push still fetches; a store that lost its objects is cloned afresh.
+func TestFetchKeepsObjectStore(t *testing.T) {
+	repo := newTestRepo(t)
+	files := map[string]string{}
+	for i := range 200 {
+		var b strings.Builder
+		for j := range 16 { // 2 KiB that do not compress
+			fmt.Fprintf(&b, "%x\n", sha512.Sum512([]byte(fmt.Sprint(i, j))))
+		}
+		files[fmt.Sprintf("tenants/t%03d.yaml", i)] = b.String()
+	}
+	repo.commit("200 tenants", files)
+	work := t.TempDir()
+	store := filepath.Join(work, storeName)
+	s := newSource(t, Options{URL: repo.url(), Dir: work})
+	fetch(t, s)
+	first := packSizes(t, store)
+	if len(first) != 1 {
+		t.Fatalf("packs after the first fetch: %v, want 1", first)
+	}
+
+	repo.commit("one tenant changes", map[string]string{"tenants/t007.yaml": "changed\n"})
+	second, _ := fetch(t, s)
+	if readFile(t, second.Path, "tenants/t007.yaml") != "changed\n" || readFile(t, second.Path, "tenants/t008.yaml") != files["tenants/t008.yaml"] {
+		t.Fatal("the second checkout does not hold the second commit")
+	}
+	sizes := packSizes(t, store)
+	if len(sizes) != 2 {
+		t.Fatalf("packs after the second fetch: %v, want the first and one more", sizes)
+	}
+	if added := sizes[1]; sizes[0] != first[0] || added*10 > first[0] {
+		t.Fatalf("the second fetch brought a pack of %d bytes against the clone's %d: not only what the store lacked", added, first[0])
+	}
+
+	repo.checkout("rewritten", true)
+	repo.commit("unrelated history", map[string]string{"tenants/t007.yaml": "rewritten\n"})
+	forcePush(t, repo, "rewritten", "main")
+	third, changed := fetch(t, s)
+	if !changed || readFile(t, third.Path, "tenants/t007.yaml") != "rewritten\n" {
+		t.Fatal("a force-pushed main was not fetched")
+	}
+
+	if err := os.RemoveAll(filepath.Join(store, "objects")); err != nil {
+		t.Fatal(err)
+	}
+	repo.checkout("main", false)
+	repo.commit("after the store broke", map[string]string{"tenants/t009.yaml": "after\n"})
+	fourth, changed := fetch(t, s)
+	if !changed || readFile(t, fourth.Path, "tenants/t009.yaml") != "after\n" || len(packSizes(t, store)) != 1 {
+		t.Fatalf("a broken store was not cloned afresh: changed %v, packs %v", changed, packSizes(t, store))
+	}
+}
+
+// packSizes are the sizes of the pack files in the store at dir, largest first.
+func packSizes(t *testing.T, dir string) []int64 {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "objects", "pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".pack") {
+			info, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, info.Size())
+		}
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out
+}
+
+// forcePush points branch to at the head of branch from, as a force push would.
+func forcePush(t *testing.T, r *testRepo, from, to string) {
+	t.Helper()
+	head, err := r.repo.Reference(plumbing.NewBranchReferenceName(from), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(to), head.Hash())); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -29,12 +29,19 @@ func (s *Source) fetchNew(ctx context.Context) (*Artifact, *checkout, error) {
 	defer func() { _ = os.RemoveAll(tmp) }()
 	tree := filepath.Join(tmp, "tree")
 	s.clones.Add(1)
-	commit, co, err := s.remote.clone(ctx, s.ref, filepath.Join(tmp, "git"), tree, s.lastCheckout())
+	commit, err := s.fetchCommit(ctx, tmp)
 	if err != nil {
 		return nil, nil, s.remote.redactor.errorf("fetch %s %s: %w", s.remote.display, s.ref, err)
 	}
 	if last := s.LastGood(); last != nil && last.Commit == commit.Hash.String() && dirExists(last.Path) {
 		return last, nil, nil
+	}
+	if err := os.MkdirAll(tree, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("checkout dir: %w", err)
+	}
+	co, err := writeTree(commit, tree, s.lastCheckout())
+	if err != nil {
+		return nil, nil, s.remote.redactor.errorf("fetch %s %s: checkout %s: %w", s.remote.display, s.ref, commit.Hash, err)
 	}
 	if err := checkSymlinks(tree); err != nil {
 		return nil, nil, s.remote.redactor.errorf("fetch %s %s: commit %s: %w", s.remote.display, s.ref, commit.Hash, err)
@@ -61,6 +68,15 @@ func install(tree, final string) error {
 		return fmt.Errorf("install checkout: %w", err)
 	}
 	return nil
+}
+
+// fetchCommit brings the tracked commit's objects: for a branch or tag into the object store
+// kept in the work dir, for a pinned commit into tmp (fetched once, with its history).
+func (s *Source) fetchCommit(ctx context.Context, tmp string) (*object.Commit, error) {
+	if s.ref.Commit != "" {
+		return s.remote.clonePinned(ctx, s.ref, filepath.Join(tmp, "git"))
+	}
+	return s.remote.fetchStored(ctx, s.ref, filepath.Join(s.dir, storeName))
 }
 
 func newArtifact(ref Ref, c *object.Commit, path string) *Artifact {
