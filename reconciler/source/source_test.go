@@ -579,3 +579,18 @@ func forcePush(t *testing.T, r *testRepo, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFetchFollowsURLChange: an agent restarted on another repo URL with the same work dir
+// fetches from the new URL, not from the one its kept store was cloned from.
+func TestFetchFollowsURLChange(t *testing.T) {
+	a, b := newTestRepo(t), newTestRepo(t)
+	a.commit("a", map[string]string{"who.yaml": "a"})
+	b.commit("b", map[string]string{"who.yaml": "b"})
+	work := t.TempDir()
+	first, _ := fetch(t, newSource(t, Options{URL: a.url(), Dir: work}))
+	fromA := readFile(t, first.Path, "who.yaml")
+	second, _ := fetch(t, newSource(t, Options{URL: b.url(), Dir: work})) // prunes the first checkout
+	if fromB := readFile(t, second.Path, "who.yaml"); fromA != "a" || fromB != "b" {
+		t.Fatalf("fetched %q then %q, want a then b", fromA, fromB)
+	}
+}

@@ -67,7 +67,7 @@ func (r *remote) fetchInto(ctx context.Context, ref Ref, dir string) (*object.Co
 		return nil, fmt.Errorf("opening the object store: %w", err)
 	}
 	name := ref.refName()
-	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: git.DefaultRemoteName, Auth: r.auth, CABundle: r.caBundle,
+	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: git.DefaultRemoteName, RemoteURL: r.url, Auth: r.auth, CABundle: r.caBundle,
 		RefSpecs: []config.RefSpec{config.RefSpec("+" + name + ":" + name)}, Tags: git.NoTags, Force: true})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil, fmt.Errorf("fetch: %w", err)
