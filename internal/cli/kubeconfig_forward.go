@@ -1,23 +1,29 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/streaming/pkg/httpstream"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
@@ -46,35 +52,126 @@ func runKubeconfigForward(ctx context.Context, out, errOut io.Writer, name strin
 		return err
 	}
 	ctx = logr.NewContext(ctx, newLogger(errOut, true))
-	return serveForward(ctx, out, errOut, cfg, t, local, ports, f)
+	return serveForward(ctx, out, errOut, cfg, c, t, local, ports, f)
 }
 
 // serveForward runs the port-forward; once it listens, writes the kubeconfig and says how
-// to use it, then waits for the forward to end.
-func serveForward(ctx context.Context, out, errOut io.Writer, cfg *rest.Config, t *v1alpha1.Tenant, local []byte, ports string, f kubeconfigFlags) error {
+// to use it, then keeps forwarding until ctx ends. A lost connection to the pod does not end
+// it: the kubelet closes the whole connection when one forwarded stream fails (a client
+// that hangs up mid-request is enough), and a restarted pod drops it too. The forward then
+// reconnects on the same local port, and says so on errOut, until ctx ends. The kubeconfig
+// follows the tenant's kubeconfig Secret meanwhile (followCredentials).
+func serveForward(ctx context.Context, out, errOut io.Writer, cfg *rest.Config, c client.Client, t *v1alpha1.Tenant, local []byte, ports string, f kubeconfigFlags) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready := make(chan []portforward.ForwardedPort, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- PortForward(ctx, cfg, t.HostNamespace(), controlPlanePod(t), []string{f.address}, []string{ports}, ready)
-	}()
-	var bound []portforward.ForwardedPort
-	select {
-	case err := <-done:
+	pod := t.HostNamespace() + "/" + controlPlanePod(t)
+	bound, done, err := startForward(ctx, cfg, t, f.address, ports)
+	if err != nil {
 		return forwardEnded(t.Name, err)
-	case bound = <-ready:
 	}
-	path, remove, err := writeForwardedKubeconfig(local, f, t.Name, int(bound[0].Local))
+	path, remove, err := writeForwardedKubeconfig(local, f, t.Name, int(bound.Local))
 	if err != nil {
 		cancel()
 		return errors.Join(err, forwardEnded(t.Name, <-done))
 	}
 	defer remove()
-	fmt.Fprintf(errOut, "Forwarding %s -> pod %s/%s port %d; kubeconfig of tenant %s written to %s. Ctrl+C stops.\n",
-		net.JoinHostPort(f.address, strconv.Itoa(int(bound[0].Local))), t.HostNamespace(), controlPlanePod(t), bound[0].Remote, t.Name, path)
+	fmt.Fprintf(errOut, "Forwarding %s -> pod %s port %d; kubeconfig of tenant %s written to %s. Ctrl+C stops.\n",
+		net.JoinHostPort(f.address, strconv.Itoa(int(bound.Local))), pod, bound.Remote, t.Name, path)
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", path)
-	return forwardEnded(t.Name, <-done)
+	go followCredentials(ctx, errOut, c, t, path, f.address, int(bound.Local), local)
+	same := fmt.Sprintf("%d:%d", bound.Local, bound.Remote)
+	for {
+		err := <-done
+		if ctx.Err() != nil {
+			return nil
+		}
+		fmt.Fprintf(errOut, "tenant %s: lost the connection to pod %s (%v); reconnecting\n", t.Name, pod, err)
+		if done = reconnect(ctx, errOut, cfg, t, f.address, same); done == nil {
+			return nil // stopped while reconnecting
+		}
+		fmt.Fprintf(errOut, "tenant %s: reconnected to pod %s; forwarding %s again\n", t.Name, pod,
+			net.JoinHostPort(f.address, strconv.Itoa(int(bound.Local))))
+	}
+}
+
+// credentialsPoll is how often a forward reads the tenant's kubeconfig Secret again.
+const credentialsPoll = 5 * time.Second
+
+// followCredentials rewrites the kubeconfig at path (pointed at the forwarded port) whenever
+// the tenant's kubeconfig Secret holds other credentials than last, until ctx ends: a
+// control plane without a volume (persistence size "0") makes new ones when its pod
+// restarts, and the forward outlives the restart.
+func followCredentials(ctx context.Context, errOut io.Writer, c client.Client, t *v1alpha1.Tenant, path, address string, port int, last []byte) {
+	key := client.ObjectKey{Namespace: t.HostNamespace(), Name: kubeconfigSecretName(t)}
+	server, serverName := forwardedServer(address, port)
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		secret := &corev1.Secret{}
+		if err := c.Get(ctx, key, secret); err != nil {
+			return // the next poll tries again; the forward goes on meanwhile
+		}
+		local, err := localKubeconfig(t, secret.Data)
+		if err != nil || bytes.Equal(local, last) {
+			return
+		}
+		kc, err := setServer(local, server, serverName)
+		if err == nil {
+			err = writePrivateFile(path, kc)
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "tenant %s: its control plane has new credentials, but %s could not be rewritten: %v\n", t.Name, path, err)
+			return
+		}
+		last = local
+		fmt.Fprintf(errOut, "tenant %s: its control plane has new credentials; %s rewritten\n", t.Name, path)
+	}, credentialsPoll)
+}
+
+// startForward starts PortForward to the tenant's control plane pod and waits until it
+// listens (its first port, and a channel for its end) or fails.
+func startForward(ctx context.Context, cfg *rest.Config, t *v1alpha1.Tenant, address, ports string) (portforward.ForwardedPort, <-chan error, error) {
+	ready := make(chan []portforward.ForwardedPort, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- PortForward(ctx, cfg, t.HostNamespace(), controlPlanePod(t), []string{address}, []string{ports}, ready)
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			err = errors.New("port-forward ended before listening")
+		}
+		return portforward.ForwardedPort{}, nil, err
+	case bound := <-ready:
+		return bound[0], done, nil
+	}
+}
+
+// reconnectBackoff spaces the attempts to reach the pod again: at once, then up to every 5 s.
+var reconnectBackoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Steps: math.MaxInt32, Cap: 5 * time.Second}
+
+// reconnect starts the forward on the same ports again until it listens, and returns its
+// end channel; nil when ctx ended first. While the pod cannot be reached it repeats why
+// at most every 30 s.
+func reconnect(ctx context.Context, errOut io.Writer, cfg *rest.Config, t *v1alpha1.Tenant, address, ports string) <-chan error {
+	backoff := reconnectBackoff
+	said := time.Now() // the loss was just said
+	for {
+		_, done, err := startForward(ctx, cfg, t, address, ports)
+		if err == nil {
+			return done
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(said) > 30*time.Second {
+			fmt.Fprintf(errOut, "tenant %s: still reconnecting: %v\n", t.Name, err)
+			said = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff.Step()):
+		}
+	}
 }
 
 // forwardEnded is nil when the forward stopped because ctx ended, else the error, naming the tenant.

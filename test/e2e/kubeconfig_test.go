@@ -109,12 +109,108 @@ func TestKubeconfigPortForward(t *testing.T) {
 			t.Fatalf("kubeconfig file: %v, %v; want mode 0600", st.Mode(), err)
 		}
 		requireVirtualNamespaces(t, cfg)
+
+		// A client that hangs up mid-stream, as a refused `kubectl exec` did: the kubelet
+		// may close the whole forwarded connection; the forward must keep serving.
+		hangUp(t, urlPort(t, cfg.Host))
+		eventually(t, time.Minute, "the forward serving after a client hung up", func() bool { return virtualNamespacesServed(cfg) }, done)
+
+		// The control plane pod restarts: the forward reconnects on the same port.
+		pod := render.VClusterName(tn) + "-0"
+		if err := host.Clientset(t).CoreV1().Pods(tn.HostNamespace()).Delete(context.Background(), pod, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitPodReplaced(t, tn.HostNamespace(), pod)
+		// Without a volume the new pod has new credentials: the command rewrites the file.
+		eventually(t, 3*time.Minute, "the forward serving the restarted control plane with the rewritten kubeconfig", func() bool {
+			cfg = readKubeconfig(t, path)
+			return virtualNamespacesServed(cfg)
+		}, done)
+
 		cancel()
 		requireEnded(t, done, urlPort(t, cfg.Host))
+		t.Logf("the command's stderr:\n%s", stderr)
 		if stdout != "export KUBECONFIG="+path+"\n" || !strings.Contains(stderr, "Forwarding 127.0.0.1:") {
 			t.Fatalf("stdout %q, stderr %q", stdout, stderr)
 		}
+		if !strings.Contains(stderr, "lost the connection to pod "+tn.HostNamespace()+"/"+pod) || !strings.Contains(stderr, "reconnected to pod") ||
+			!strings.Contains(stderr, "new credentials; "+path+" rewritten") {
+			t.Fatalf("stderr does not say the forward reconnected after the pod restarted:\n%s", stderr)
+		}
 	})
+}
+
+// hangUp opens a connection to the forwarded port, sends the start of a TLS handshake and
+// resets the connection mid-stream.
+func hangUp(t *testing.T, port int) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	if err != nil {
+		t.Fatalf("dialling the forward: %v", err)
+	}
+	_, _ = c.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc}) // a ClientHello's first bytes
+	time.Sleep(200 * time.Millisecond)
+	_ = c.(*net.TCPConn).SetLinger(0) // close with a reset, not a goodbye
+	_ = c.Close()
+}
+
+// readKubeconfig reads the kubeconfig file at path.
+func readKubeconfig(t *testing.T, path string) *rest.Config {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return cfg
+}
+
+// virtualNamespacesServed reports whether the virtual API answers a read through cfg.
+func virtualNamespacesServed(cfg *rest.Config) bool {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = 10 * time.Second
+	virtual, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return false
+	}
+	_, err = virtual.CoreV1().Namespaces().Get(context.Background(), "kube-system", metav1.GetOptions{})
+	return err == nil
+}
+
+// eventually polls cond every second until it holds, failing if the forward command ends
+// or within is over.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the forward command ended: %v", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// waitPodReplaced waits until the pod named name is gone and back (a new UID, running).
+func waitPodReplaced(t *testing.T, ns, name string) {
+	t.Helper()
+	pods := host.Clientset(t).CoreV1().Pods(ns)
+	old, _ := pods.Get(context.Background(), name, metav1.GetOptions{})
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		p, err := pods.Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil && (old == nil || p.UID != old.UID) && p.Status.Phase == "Running" {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("pod %s/%s not replaced and running after 3m", ns, name)
 }
 
 // runCLI runs the tenantry command tree with args and returns its stdout and stderr.
