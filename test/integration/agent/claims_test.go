@@ -99,6 +99,12 @@ func (e *env) createNamespace(name string, labels map[string]string) {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { _ = e.cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{}) })
+	// kube-controller-manager publishes its CA bundle into every new namespace; wait for
+	// it, so a later "nothing changed" compares against a namespace it has finished with.
+	eventually(e.t, "kube-root-ca.crt in "+name, func() (bool, error) {
+		_, err := e.cs.CoreV1().ConfigMaps(name).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err == nil, nil
+	})
 }
 
 func (e *env) createConfigMap(ns, name string) {
