@@ -38,23 +38,57 @@ const LabelShared = "tenantry.dev/shared"
 // not 2,000, and Gatekeeper evaluates each request against two. templates maps a template
 // kind to its ConstraintTemplate, for the match kinds.
 func Constraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	return constraints(t, templates, map[policyKey]renderedPolicy{})
+}
+
+// policyKey is what a policy's constraint depends on besides its template.
+type policyKey struct{ template, action, params string }
+
+// renderedPolicy is a policy's constraint, or why it does not render.
+type renderedPolicy struct {
+	c               *unstructured.Unstructured
+	err             error
+	missingTemplate bool
+}
+
+// constraints renders a tenant's constraints, each once by name, taking each policy from
+// rendered when a tenant before rendered the same one, and adding it there otherwise.
+func constraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured, rendered map[policyKey]renderedPolicy) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	seen := map[string]bool{}
 	for i, p := range t.Spec.Policies {
-		tmpl, ok := templates[p.Template]
-		if !ok {
+		r := renderPolicy(p, templates, rendered)
+		switch {
+		case r.missingTemplate:
 			return nil, fmt.Errorf("spec.policies[%d].template: no ConstraintTemplate of kind %q", i, p.Template)
+		case r.err != nil:
+			return nil, fmt.Errorf("spec.policies[%d]: %w", i, r.err)
 		}
-		c, err := constraint(p, tmpl)
-		if err != nil {
-			return nil, fmt.Errorf("spec.policies[%d]: %w", i, err)
-		}
-		if !seen[c.GetName()] {
-			seen[c.GetName()] = true
-			out = append(out, c)
+		if !seen[r.c.GetName()] {
+			seen[r.c.GetName()] = true
+			out = append(out, r.c)
 		}
 	}
 	return out, nil
+}
+
+// renderPolicy is the policy's constraint from rendered, rendered and added when missing.
+func renderPolicy(p v1alpha1.Policy, templates map[string]*unstructured.Unstructured, rendered map[policyKey]renderedPolicy) renderedPolicy {
+	key := policyKey{template: p.Template, action: p.EnforcementAction}
+	if p.Parameters != nil {
+		key.params = string(p.Parameters.Raw)
+	}
+	if r, done := rendered[key]; done {
+		return r
+	}
+	var r renderedPolicy
+	if tmpl, found := templates[p.Template]; found {
+		r.c, r.err = constraint(p, tmpl)
+	} else {
+		r.missingTemplate = true
+	}
+	rendered[key] = r
+	return r
 }
 
 // ConstraintLabels are the Namespace labels that select constraints for a tenant.
@@ -74,8 +108,8 @@ func SharedConstraints(tenants []*v1alpha1.Tenant, templates map[string]*unstruc
 	// Each distinct policy is rendered once: thousands of tenants share a handful.
 	rendered := map[policyKey]renderedPolicy{}
 	for _, t := range tenants {
-		cs, ok := tenantConstraints(t, templates, rendered)
-		if !ok {
+		cs, err := constraints(t, templates, rendered)
+		if err != nil {
 			continue
 		}
 		for _, c := range cs {
@@ -90,40 +124,6 @@ func SharedConstraints(tenants []*v1alpha1.Tenant, templates map[string]*unstruc
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
 	return out
-}
-
-// policyKey is what a policy's constraint depends on besides its template.
-type policyKey struct{ template, action, params string }
-
-type renderedPolicy struct {
-	c   *unstructured.Unstructured
-	err error
-}
-
-// tenantConstraints are Constraints(t, templates), each policy looked up in rendered
-// first; ok is false when one of them does not render.
-func tenantConstraints(t *v1alpha1.Tenant, templates map[string]*unstructured.Unstructured, rendered map[policyKey]renderedPolicy) ([]*unstructured.Unstructured, bool) {
-	out := make([]*unstructured.Unstructured, 0, len(t.Spec.Policies))
-	for _, p := range t.Spec.Policies {
-		key := policyKey{template: p.Template, action: p.EnforcementAction}
-		if p.Parameters != nil {
-			key.params = string(p.Parameters.Raw)
-		}
-		r, done := rendered[key]
-		if !done {
-			if tmpl, found := templates[p.Template]; found {
-				r.c, r.err = constraint(p, tmpl)
-			} else {
-				r.err = fmt.Errorf("no ConstraintTemplate of kind %q", p.Template)
-			}
-			rendered[key] = r
-		}
-		if r.err != nil {
-			return nil, false
-		}
-		out = append(out, r.c)
-	}
-	return out, true
 }
 
 func constraint(p v1alpha1.Policy, tmpl *unstructured.Unstructured) (*unstructured.Unstructured, error) {
