@@ -16,8 +16,11 @@ import (
 // checkout is a directory writeTree wrote, with the blob of each regular file in it.
 type checkout struct {
 	dir   string
-	files map[string]blobID // by slash-separated tree path
+	files treeFiles
 }
+
+// treeFiles are the blobs of the regular files writeTree wrote, by slash-separated tree path.
+type treeFiles map[string]blobID
 
 // blobID is a file's content and mode in the tree.
 type blobID struct {
@@ -34,14 +37,14 @@ type blobID struct {
 // decoding each directory tree once per file in it (quadratic in a directory of thousands
 // of tenant files). Submodules are skipped, as they are not cloned; symlinks are written
 // as symlinks, for checkSymlinks to judge.
-func writeTree(commit *object.Commit, dir string, prev *checkout) (*checkout, error) {
+func writeTree(commit *object.Commit, dir string, prev *checkout) (treeFiles, error) {
 	tree, err := commit.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("tree of %s: %w", commit.Hash, err)
 	}
 	walker := object.NewTreeWalker(tree, true, nil)
 	defer walker.Close()
-	out := &checkout{dir: dir, files: map[string]blobID{}}
+	out := treeFiles{}
 	for {
 		name, entry, err := walker.Next()
 		if errors.Is(err, io.EOF) {
@@ -54,7 +57,7 @@ func writeTree(commit *object.Commit, dir string, prev *checkout) (*checkout, er
 			return nil, err
 		}
 		if entry.Mode == filemode.Regular || entry.Mode == filemode.Executable {
-			out.files[name] = blobID{hash: entry.Hash, mode: entry.Mode}
+			out[name] = blobID{hash: entry.Hash, mode: entry.Mode}
 		}
 	}
 }

@@ -58,7 +58,7 @@ const objectCacheSize = 8 * cache.MiByte
 // worktree, and returns the pinned commit: a pinned commit needs the history to be found.
 // It is fetched once; branches and tags go through the kept store (fetchStored).
 func (r *remote) clonePinned(ctx context.Context, ref Ref, gitDir string) (*object.Commit, error) {
-	repo, err := git.CloneContext(ctx, newStorage(gitDir), nil, &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle, NoCheckout: true})
+	repo, err := git.CloneContext(ctx, newStorage(gitDir), nil, r.cloneOptions())
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}

@@ -60,7 +60,7 @@ type Source struct {
 	fetchMu sync.Mutex // serializes Fetch
 	mu      sync.RWMutex
 	last    *Artifact
-	tree    *checkout // what last's checkout holds, nil when unknown
+	files   treeFiles // what last's checkout holds, nil when unknown
 	prev    string    // path of the artifact before last, kept for readers
 
 	// counters for tests: remote listings and clones performed
@@ -143,14 +143,14 @@ func (s *Source) Fetch(ctx context.Context) (*Artifact, bool, error) {
 			return last, false, nil
 		}
 	}
-	next, co, err := s.fetchNew(ctx)
+	next, files, err := s.fetchNew(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	if last != nil && next.Commit == last.Commit {
 		return last, false, nil
 	}
-	s.promote(next, co)
+	s.promote(next, files)
 	return next, true, nil
 }
 
@@ -176,20 +176,21 @@ func (s *Source) upToDate(ctx context.Context, last *Artifact) (bool, error) {
 func (s *Source) lastCheckout() *checkout {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.last == nil || s.tree == nil || s.tree.dir != s.last.Path || !dirExists(s.tree.dir) {
+	if s.last == nil || s.files == nil || !dirExists(s.last.Path) {
 		return nil
 	}
-	return s.tree
+	return &checkout{dir: s.last.Path, files: s.files}
 }
 
-// promote makes a, checked out as co, the last good artifact and prunes older checkouts.
-func (s *Source) promote(a *Artifact, co *checkout) {
+// promote makes a, whose checkout holds files, the last good artifact and prunes older
+// checkouts.
+func (s *Source) promote(a *Artifact, files treeFiles) {
 	s.mu.Lock()
 	if s.last != nil {
 		s.prev = s.last.Path
 	}
 	cp := *a
-	s.last, s.tree = &cp, co
+	s.last, s.files = &cp, files
 	keep := []string{a.Path, s.prev}
 	s.mu.Unlock()
 	s.prune(keep)

@@ -42,16 +42,11 @@ func (r *remote) fetchStored(ctx context.Context, ref Ref, dir string) (*object.
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("removing the object store: %w", err)
 	}
-	repo, err := r.cloneInto(ctx, ref, dir)
+	c, err := r.cloneInto(ctx, ref, dir)
 	if err != nil {
 		_ = os.RemoveAll(dir) // never leave half a store for the next fetch
-		return nil, err
 	}
-	head, err := repo.Head()
-	if err != nil {
-		return nil, fmt.Errorf("resolve HEAD: %w", err)
-	}
-	return peelCommit(repo, head.Hash())
+	return c, err
 }
 
 // fetchInto fetches ref into the existing store at dir, to the same reference name. It
@@ -79,11 +74,12 @@ func (r *remote) fetchInto(ctx context.Context, ref Ref, dir string) (*object.Co
 	return peelCommit(repo, got.Hash())
 }
 
-// cloneInto clones ref, shallow and without a worktree, into a new store at dir; the
-// reference keeps its name there, for fetchInto.
-func (r *remote) cloneInto(ctx context.Context, ref Ref, dir string) (*git.Repository, error) {
-	repo, err := git.CloneContext(ctx, newStorage(dir), nil, &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle,
-		NoCheckout: true, ReferenceName: ref.refName(), SingleBranch: true, Depth: 1, Tags: git.NoTags})
+// cloneInto clones ref, shallow and without a worktree, into a new store at dir and
+// returns its commit; the reference keeps its name there, for fetchInto.
+func (r *remote) cloneInto(ctx context.Context, ref Ref, dir string) (*object.Commit, error) {
+	opts := r.cloneOptions()
+	opts.ReferenceName, opts.SingleBranch, opts.Depth, opts.Tags = ref.refName(), true, 1, git.NoTags
+	repo, err := git.CloneContext(ctx, newStorage(dir), nil, opts)
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
@@ -94,7 +90,13 @@ func (r *remote) cloneInto(ctx context.Context, ref Ref, dir string) (*git.Repos
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(ref.refName(), head.Hash())); err != nil {
 		return nil, fmt.Errorf("recording %s: %w", ref.refName(), err)
 	}
-	return repo, nil
+	return peelCommit(repo, head.Hash())
+}
+
+// cloneOptions are the options every clone of the remote shares: its URL and credentials,
+// and no worktree (writeTree writes the checkout).
+func (r *remote) cloneOptions() *git.CloneOptions {
+	return &git.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.caBundle, NoCheckout: true}
 }
 
 // newStorage is a filesystem object store at dir with a small object cache: a fetch reads

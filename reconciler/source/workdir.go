@@ -2,9 +2,7 @@ package source
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +19,7 @@ const tmpPrefix = ".fetch-"
 // directory changes unless the clone and checkout succeed. When the commit
 // is the last good one and its checkout exists, that checkout is reused (and the
 // returned checkout is nil). Files the last checkout has already are linked from it.
-func (s *Source) fetchNew(ctx context.Context) (*Artifact, *checkout, error) {
+func (s *Source) fetchNew(ctx context.Context) (*Artifact, treeFiles, error) {
 	tmp, err := os.MkdirTemp(s.dir, tmpPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create fetch dir: %w", err)
@@ -39,7 +37,7 @@ func (s *Source) fetchNew(ctx context.Context) (*Artifact, *checkout, error) {
 	if err := os.MkdirAll(tree, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("checkout dir: %w", err)
 	}
-	co, err := writeTree(commit, tree, s.lastCheckout())
+	files, err := writeTree(commit, tree, s.lastCheckout())
 	if err != nil {
 		return nil, nil, s.remote.redactor.errorf("fetch %s %s: checkout %s: %w", s.remote.display, s.ref, commit.Hash, err)
 	}
@@ -50,17 +48,12 @@ func (s *Source) fetchNew(ctx context.Context) (*Artifact, *checkout, error) {
 	if err := install(tree, final); err != nil {
 		return nil, nil, err
 	}
-	co.dir = final
-	return newArtifact(s.ref, commit, final), co, nil
+	return newArtifact(s.ref, commit, final), files, nil
 }
 
-// install moves a finished checkout into place. go-git leaves a ".git"
-// file pointing at the separate object store; it is removed so the
-// checkout holds only the repo's files.
+// install moves a finished checkout into place (writeTree writes no .git, and refuses one
+// in the tree).
 func install(tree, final string) error {
-	if err := os.Remove(filepath.Join(tree, ".git")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove gitdir link: %w", err)
-	}
 	if err := os.RemoveAll(final); err != nil {
 		return fmt.Errorf("remove stale checkout: %w", err)
 	}
