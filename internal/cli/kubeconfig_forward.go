@@ -75,8 +75,9 @@ func serveForward(ctx context.Context, out, errOut io.Writer, cfg *rest.Config, 
 		return errors.Join(err, forwardEnded(t.Name, <-done))
 	}
 	defer remove()
+	listen := net.JoinHostPort(f.address, strconv.Itoa(int(bound.Local)))
 	fmt.Fprintf(errOut, "Forwarding %s -> pod %s port %d; kubeconfig of tenant %s written to %s. Ctrl+C stops.\n",
-		net.JoinHostPort(f.address, strconv.Itoa(int(bound.Local))), pod, bound.Remote, t.Name, path)
+		listen, pod, bound.Remote, t.Name, path)
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", path)
 	go followCredentials(ctx, errOut, c, t, path, f.address, int(bound.Local), local)
 	same := fmt.Sprintf("%d:%d", bound.Local, bound.Remote)
@@ -89,8 +90,7 @@ func serveForward(ctx context.Context, out, errOut io.Writer, cfg *rest.Config, 
 		if done = reconnect(ctx, errOut, cfg, t, f.address, same); done == nil {
 			return nil // stopped while reconnecting
 		}
-		fmt.Fprintf(errOut, "tenant %s: reconnected to pod %s; forwarding %s again\n", t.Name, pod,
-			net.JoinHostPort(f.address, strconv.Itoa(int(bound.Local))))
+		fmt.Fprintf(errOut, "tenant %s: reconnected to pod %s; forwarding %s again\n", t.Name, pod, listen)
 	}
 }
 
@@ -103,7 +103,6 @@ const credentialsPoll = 5 * time.Second
 // restarts, and the forward outlives the restart.
 func followCredentials(ctx context.Context, errOut io.Writer, c client.Client, t *v1alpha1.Tenant, path, address string, port int, last []byte) {
 	key := client.ObjectKey{Namespace: t.HostNamespace(), Name: kubeconfigSecretName(t)}
-	server, serverName := forwardedServer(address, port)
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		secret := &corev1.Secret{}
 		if err := c.Get(ctx, key, secret); err != nil {
@@ -113,7 +112,7 @@ func followCredentials(ctx context.Context, errOut io.Writer, c client.Client, t
 		if err != nil || bytes.Equal(local, last) {
 			return
 		}
-		kc, err := setServer(local, server, serverName)
+		kc, err := forwardedKubeconfig(local, address, port)
 		if err == nil {
 			err = writePrivateFile(path, kc)
 		}
@@ -185,8 +184,7 @@ func forwardEnded(tenant string, err error) error {
 // writeForwardedKubeconfig writes config-local pointed at the forwarded port to -o, or to a
 // private temp dir that remove deletes.
 func writeForwardedKubeconfig(local []byte, f kubeconfigFlags, tenant string, port int) (path string, remove func(), err error) {
-	server, serverName := forwardedServer(f.address, port)
-	kc, err := setServer(local, server, serverName)
+	kc, err := forwardedKubeconfig(local, f.address, port)
 	if err != nil {
 		return "", nil, fmt.Errorf("tenant %s: %w", tenant, err)
 	}
@@ -203,6 +201,12 @@ func writeForwardedKubeconfig(local []byte, f kubeconfigFlags, tenant string, po
 		return "", nil, err
 	}
 	return path, remove, nil
+}
+
+// forwardedKubeconfig is config-local pointed at the forwarded address and port.
+func forwardedKubeconfig(local []byte, address string, port int) ([]byte, error) {
+	server, serverName := forwardedServer(address, port)
+	return setServer(local, server, serverName)
 }
 
 // forwardPorts is the port-forward spec "LOCAL:REMOTE" to the API port: --local-port when
