@@ -37,13 +37,14 @@ type Spec struct {
 	Labels     map[string]string
 }
 
-// File is one entry of the layer: a directory (Dir), a copy of the host file Source,
+// File is one entry of the layer: a directory (Dir), a symbolic link to Link, a copy of the host file Source,
 // or Data.
 type File struct {
 	Path     string // inside the image, without a leading slash
 	Source   string
 	Data     []byte
 	Dir      bool
+	Link     string
 	Mode     int64
 	UID, GID int
 }

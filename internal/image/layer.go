@@ -54,6 +54,10 @@ func writeEntry(tw *tar.Writer, f File) error {
 		hdr.Typeflag, hdr.Name = tar.TypeDir, f.Path+"/"
 		return tw.WriteHeader(hdr)
 	}
+	if f.Link != "" {
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, f.Link
+		return tw.WriteHeader(hdr)
+	}
 	hdr.Typeflag = tar.TypeReg
 	if f.Source == "" {
 		hdr.Size = int64(len(f.Data))

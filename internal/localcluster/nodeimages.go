@@ -15,6 +15,16 @@ import (
 // resolves and fetches URLs (hack/images/echo).
 const EchoImage = "tenantry.test/echo:e2e"
 
+// ToolboxImage is Debian's static busybox (package busybox-static, which hack/node-deps.sh
+// installs) with the applets a tenant's `kubectl exec` and `kubectl cp` use linked in
+// /bin, a writable /tmp, and `sleep infinity` as its command.
+const ToolboxImage = "tenantry.test/toolbox:e2e"
+
+// busybox is where busybox-static installs the binary.
+const busybox = "/bin/busybox"
+
+var toolboxApplets = []string{"cat", "echo", "env", "false", "head", "id", "ls", "sh", "sleep", "stty", "tar", "true", "tty", "wc", "yes"}
+
 // buildNodeImages builds the pause and echo images as tarballs in dir, and returns them
 // with any image tarball `make images` left in bin/images.
 func buildNodeImages(ctx context.Context, dir string) ([]string, error) {
@@ -45,8 +55,28 @@ func buildNodeImages(ctx context.Context, dir string) ([]string, error) {
 		}
 		out = append(out, tar)
 	}
+	toolbox, err := buildToolbox(dir)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, toolbox)
 	built, _ := filepath.Glob(filepath.Join(root, "bin", "images", "*.tar"))
 	return append(out, built...), nil
+}
+
+// buildToolbox writes ToolboxImage's tarball in dir.
+func buildToolbox(dir string) (string, error) {
+	files := []image.File{{Path: "bin/busybox", Source: busybox, Mode: 0o755}, {Path: "tmp", Dir: true, Mode: 0o1777}}
+	for _, a := range toolboxApplets {
+		files = append(files, image.File{Path: "bin/" + a, Link: "busybox"})
+	}
+	img, err := image.Build(image.Spec{Ref: ToolboxImage, User: strconv.Itoa(image.NonRoot), Files: files,
+		Env: []string{"PATH=/bin"}, Cmd: []string{"sleep", "infinity"}})
+	if err != nil {
+		return "", fmt.Errorf("toolbox image (needs %s from busybox-static): %w", busybox, err)
+	}
+	tar := filepath.Join(dir, "toolbox.tar")
+	return tar, image.WriteTarball(tar, ToolboxImage, img)
 }
 
 // repoRoot is the first directory above the working directory holding hack/components.sh.
