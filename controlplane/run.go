@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	}
 	defer func() { _ = dnsServer.Shutdown(context.Background()) }()
 	log.Info("serving DNS", "port", cfg.DNSPort, "upstream", cfg.DNSUpstream)
-	if err := listenKubelet(ctx, cfg, pki, host); err != nil {
+	if err := listenKubelet(ctx, cfg, pki, opts.Host); err != nil {
 		return err
 	}
 	syncErr := make(chan error, 1)
@@ -197,12 +197,14 @@ func runSyncer(ctx context.Context, cfg Config, opts Options, pki *PKI, serviceI
 	return errors.New("syncer stopped unexpectedly")
 }
 
-// listenKubelet serves the syncer's kubelet API (pod logs from the host) on loopback, to
-// the virtual API server only, until ctx ends.
-func listenKubelet(ctx context.Context, cfg Config, pki *PKI, host kubernetes.Interface) error {
+// listenKubelet serves the syncer's kubelet API (pod logs, exec, attach and port-forward
+// through the host API) on loopback, to the virtual API server only, until ctx ends.
+func listenKubelet(ctx context.Context, cfg Config, pki *PKI, host *rest.Config) error {
 	addr := net.JoinHostPort(kubeletapi.Address, itoa(cfg.KubeletPort))
-	h := &kubeletapi.Handler{Host: host, HostNamespace: cfg.HostNamespace, VCluster: cfg.Name,
-		Log: logr.FromContextOrDiscard(ctx).WithName("kubelet-api")}
+	h, err := kubeletapi.New(host, cfg.HostNamespace, cfg.Name, logr.FromContextOrDiscard(ctx).WithName("kubelet-api"))
+	if err != nil {
+		return err
+	}
 	t := kubeletapi.TLS{CertPEM: pki.KubeletServing.CertPEM, KeyPEM: pki.KubeletServing.KeyPEM,
 		ClientCAPEM: pki.CAPEM, ClientName: KubeletClientUser}
 	if err := kubeletapi.Listen(ctx, addr, t, h); err != nil {

@@ -1,7 +1,8 @@
-// Package kubeletapi serves the kubelet's pod-log API to the virtual API server from the host API.
+// Package kubeletapi serves the kubelet API (logs, exec, attach, port-forward) to the virtual API server from the host API.
 package kubeletapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,29 +18,51 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/syncer/translate"
 )
 
-// unsupported are kubelet streaming endpoints a virtual cluster does not serve yet.
-var unsupported = map[string]bool{"exec": true, "attach": true, "portForward": true, "run": true}
-
-// Handler answers GET /containerLogs/{namespace}/{pod}/{container} with the logs of the
-// pod's host copy, read through the host API.
+// Handler serves the kubelet API the virtual API server calls for a virtual pod from the
+// pod's host copy, through the host API: GET /containerLogs/{namespace}/{pod}/{container}
+// from pods/log, and the upgraded streams /exec, /attach and /portForward through
+// pods/exec, pods/attach and pods/portforward. Each request first checks that the host pod
+// of that name is this syncer's copy of that virtual pod.
 type Handler struct {
-	Host          kubernetes.Interface
-	HostNamespace string
-	VCluster      string
-	Log           logr.Logger
+	host    kubernetes.Interface
+	streams *streamProxy
+	pods    translate.Translator
+	log     logr.Logger
+}
+
+// New is the Handler for the virtual cluster vcluster whose host copies live in
+// hostNamespace, reached with the host config cfg.
+func New(cfg *rest.Config, hostNamespace, vcluster string, log logr.Logger) (*Handler, error) {
+	host, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet API: host client: %w", err)
+	}
+	streams, err := newStreamProxy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{host: host, streams: streams, pods: translate.Translator{VCluster: vcluster, HostNamespace: hostNamespace}, log: log}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if slices.Contains(parts, "") {
+		http.NotFound(w, r)
+		return
+	}
+	if sub, ok := streams[parts[0]]; ok {
+		h.stream(w, r, parts, sub)
+		return
+	}
 	switch {
-	case unsupported[parts[0]]:
-		msg := fmt.Sprintf("tenantry: %s is not supported in virtual clusters yet; only logs are", parts[0])
-		http.Error(w, msg, http.StatusNotImplemented)
-	case parts[0] != "containerLogs" || len(parts) != 4 || slices.Contains(parts, ""):
+	case parts[0] != "containerLogs" || len(parts) != 4:
 		http.NotFound(w, r)
 	case r.Method != http.MethodGet:
 		http.Error(w, "only GET is supported", http.StatusMethodNotAllowed)
@@ -48,23 +71,58 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, parts []string, subresource string) {
+	req, ok := parseStream(parts)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	name, err := h.hostPod(r.Context(), req.namespace, req.pod, req.uid)
+	if err != nil {
+		http.Error(w, err.Error(), hostStatus(err))
+		return
+	}
+	h.streams.serve(w, r, h.pods.HostNamespace, name, subresource, req.hostQuery(r.URL.Query()), h.log)
+}
+
 func (h *Handler) logs(w http.ResponseWriter, r *http.Request, namespace, pod, container string) {
 	opts, err := LogOptions(r, container)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	name := wellknown.HostName(pod, namespace, h.VCluster)
-	stream, err := h.Host.CoreV1().Pods(h.HostNamespace).GetLogs(name, opts).Stream(r.Context())
+	name, err := h.hostPod(r.Context(), namespace, pod, "")
 	if err != nil {
-		http.Error(w, fmt.Sprintf("host pod %s/%s: %v", h.HostNamespace, name, err), hostStatus(err))
+		http.Error(w, err.Error(), hostStatus(err))
+		return
+	}
+	stream, err := h.host.CoreV1().Pods(h.pods.HostNamespace).GetLogs(name, opts).Stream(r.Context())
+	if err != nil {
+		http.Error(w, fmt.Sprintf("host pod %s/%s: %v", h.pods.HostNamespace, name, err), hostStatus(err))
 		return
 	}
 	defer func() { _ = stream.Close() }()
 	w.Header().Set("Content-Type", "text/plain")
 	if err := copyLogs(w, stream, opts.Follow); err != nil && r.Context().Err() == nil {
-		h.Log.Info("streaming host pod logs", "pod", name, "error", err.Error())
+		h.log.Info("streaming host pod logs", "pod", name, "error", err.Error())
 	}
+}
+
+// hostPod is the name of the host copy of virtual pod namespace/pod (with uid, when the
+// request names one). It fails unless that host pod is this syncer's copy of exactly that
+// virtual pod: no request reaches a host pod the tenant does not own by a name collision.
+func (h *Handler) hostPod(ctx context.Context, namespace, pod, uid string) (string, error) {
+	name := wellknown.HostName(pod, namespace, h.pods.VCluster)
+	hp, err := h.host.CoreV1().Pods(h.pods.HostNamespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("host pod %s/%s: %w", h.pods.HostNamespace, name, err)
+	}
+	origin, ok := h.pods.Origin(hp)
+	if !ok || origin != (client.ObjectKey{Namespace: namespace, Name: pod}) ||
+		(uid != "" && hp.Annotations[translate.AnnotationUID] != uid) {
+		return "", apierrors.NewNotFound(corev1.Resource("pods"), pod)
+	}
+	return name, nil
 }
 
 // LogOptions reads the kubelet's query parameters as the virtual API server sends them:

@@ -19,6 +19,7 @@ const kubectlBin = "bin/components/kubectl-v1.37.2/kubectl"
 // --port-forward -o FILE` writes and keeps serving: a tenant's way in, as a tenant uses it.
 type kubectl struct {
 	bin, kubeconfig string
+	env             []string // extra environment, e.g. to choose kubectl's streaming protocol
 }
 
 // tenantKubectl starts `tenantry kubeconfig tenant --port-forward` for the rest of the test
@@ -72,7 +73,7 @@ func requireKubectl(t *testing.T) string {
 // output themselves (a pseudo-terminal, a long-running port-forward).
 func (k *kubectl) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, k.bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.kubeconfig)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+k.kubeconfig), k.env...)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
