@@ -216,7 +216,7 @@ func requireFollow(t *testing.T, k *kubectl) {
 
 // requireRefusedPodUnreachable: a privileged pod the syncer refused, bound by the tenant to
 // the virtual node the other pods run on, has no host copy, so exec into it fails and runs
-// nothing anywhere.
+// nothing anywhere; the forward the tenant came in through keeps serving.
 func requireRefusedPodUnreachable(t *testing.T, k *kubectl) {
 	node := k.run(t, "get", "pod", "tools", "-o", "jsonpath={.spec.nodeName}")
 	refused := `apiVersion: v1
@@ -237,6 +237,10 @@ spec:
 		t.Fatalf("kubectl exec into a refused pod: %v, stdout %q; want an error", err, stdout)
 	}
 	t.Logf("refused as expected: %s", strings.TrimSpace(stderr))
+	// The refused stream does not take the tenant's way in down with it.
+	if got := k.run(t, "get", "pod", "tools", "-o", "jsonpath={.status.phase}"); got != "Running" {
+		t.Fatalf("after the refused exec, pod tools is %q through the same forward, want Running", got)
+	}
 }
 
 // withEnv is k with extra environment variables for kubectl (none when env is empty).
