@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
 )
 
@@ -19,7 +20,7 @@ const (
 	DefaultConfigPath  = "/etc/tenantry/vcluster.yaml"
 	DefaultDataDir     = "/data"
 	DefaultBinDir      = "/usr/local/bin"
-	DefaultAPIPort     = 6443
+	DefaultAPIPort     = wellknown.VClusterAPIPort
 	DefaultDNSPort     = 1053
 	DefaultProbePort   = 8080
 	DefaultServiceCIDR = "10.96.0.0/12"

@@ -150,7 +150,24 @@ func (a *Agent) confirm(ctx context.Context, rec *status.Record, p *plan.Tenant)
 		status.MarkControlPlaneNotReady(rec.New)
 		return failed(v1alpha1.ReasonHealthFailed, err, nil)
 	}
+	if endpointPending(p, rec.New) {
+		ep, err := a.apply.ExternalEndpoint(ctx, p.Declared)
+		if err != nil {
+			return failed(v1alpha1.ReasonHealthFailed, err, nil)
+		}
+		rec.New.ControlPlane.ExternalEndpoint = ep
+	}
 	return outcome{applied: p}
+}
+
+// endpointPending reports whether the tenant's external endpoint comes from the live state
+// (a load balancer's address, which arrives after the pass that asked for it, or a node
+// port) and is not known yet.
+func endpointPending(p *plan.Tenant, st *v1alpha1.TenantStatus) bool {
+	if st.ControlPlane == nil || st.ControlPlane.ExternalEndpoint != "" {
+		return false
+	}
+	return p.Declared.Spec.Expose.Type == "LoadBalancer" || p.Declared.Spec.Expose.Type == "NodePort"
 }
 
 // converge applies the tenant's objects (or corrects or detects their drift), waits for
@@ -273,7 +290,9 @@ func (a *Agent) finish(ctx context.Context, rec *status.Record, rev string, o ou
 			a.recorder.AnnotatedEventf(rec.Live, map[string]string{"revision": rev}, corev1.EventTypeNormal, "Progressing", "%s", strings.Join(res.Changes, "\n"))
 		}
 		a.applied.remember(o.applied.Declared, o.applied.Content.Revision)
-		a.memo.remember(o.applied, rec.Version())
+		if !endpointPending(o.applied, rec.New) { // a pending one is looked for again next pass
+			a.memo.remember(o.applied, rec.Version())
+		}
 		a.alerts.recovered(ctx, rec.Name, rev)
 	}
 	return res

@@ -45,6 +45,9 @@ const (
 	// Service vc-<tenant> selects on it). No synced object ever carries it: it is in the
 	// reserved domain, which the syncer refuses on virtual objects.
 	VClusterLabelControlPlane = "vcluster.tenantry.dev/control-plane"
+	// VClusterAPIPort is the virtual API server's port in the control-plane pod (the vcluster
+	// chart's container port "api"); the agent's exposure NetworkPolicy names it.
+	VClusterAPIPort = 6443
 )
 
 // Keys of a virtual cluster's kubeconfig Secret, which the virtual control plane writes

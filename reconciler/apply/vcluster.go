@@ -3,6 +3,10 @@ package apply
 import (
 	"context"
 	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"github.com/go-logr/logr"
@@ -77,29 +81,85 @@ func (m *Manager) ControlPlane(ctx context.Context, t *v1alpha1.Tenant) (*v1alph
 		return nil, fmt.Errorf("the virtual cluster: %w", err)
 	}
 	cp.Ready = res.Status == status.CurrentStatus
-	cp.ExternalEndpoint, err = m.externalEndpoint(ctx, t, key)
+	cp.ExternalEndpoint, err = m.ExternalEndpoint(ctx, t)
 	return cp, err
 }
 
-// externalEndpoint is the URL from outside the host cluster: the Ingress host, or the
-// LoadBalancer's address once it has one. NodePort has no single address to report.
-func (m *Manager) externalEndpoint(ctx context.Context, t *v1alpha1.Tenant, key client.ObjectKey) (string, error) {
+// ExternalEndpoint is the URL from outside the host cluster: the Ingress host; the
+// LoadBalancer's address once it has one; for NodePort, spec.expose.host (or else the
+// first Ready node's external, else internal, address) with the node port. Empty until
+// known.
+func (m *Manager) ExternalEndpoint(ctx context.Context, t *v1alpha1.Tenant) (string, error) {
 	switch t.Spec.Expose.Type {
 	case "Ingress":
 		return "https://" + t.Spec.Expose.Host, nil
-	case "LoadBalancer":
+	case "LoadBalancer", "NodePort":
 		svc := &corev1.Service{}
+		key := client.ObjectKey{Namespace: t.HostNamespace(), Name: render.ExternalServiceName(t)}
 		if err := m.client.Get(ctx, key, svc); err != nil {
-			return "", fmt.Errorf("reading the virtual cluster's Service: %w", err)
+			return "", fmt.Errorf("reading the virtual cluster's external Service: %w", err)
 		}
-		for _, in := range svc.Status.LoadBalancer.Ingress {
-			if in.Hostname != "" {
-				return "https://" + in.Hostname, nil
+		if t.Spec.Expose.Type == "LoadBalancer" {
+			return loadBalancerURL(svc), nil
+		}
+		return m.nodePortURL(ctx, t, svc)
+	}
+	return "", nil
+}
+
+func loadBalancerURL(svc *corev1.Service) string {
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if in.Hostname != "" {
+			return "https://" + in.Hostname
+		}
+		if in.IP != "" {
+			return "https://" + net.JoinHostPort(in.IP, "443")
+		}
+	}
+	return ""
+}
+
+func (m *Manager) nodePortURL(ctx context.Context, t *v1alpha1.Tenant, svc *corev1.Service) (string, error) {
+	if len(svc.Spec.Ports) == 0 || svc.Spec.Ports[0].NodePort == 0 {
+		return "", nil
+	}
+	port := strconv.Itoa(int(svc.Spec.Ports[0].NodePort))
+	if t.Spec.Expose.Host != "" {
+		return "https://" + net.JoinHostPort(t.Spec.Expose.Host, port), nil
+	}
+	nodes := &corev1.NodeList{}
+	if err := m.client.List(ctx, nodes); err != nil {
+		return "", fmt.Errorf("listing nodes for the node port's address: %w", err)
+	}
+	if addr := nodeAddress(nodes.Items); addr != "" {
+		return "https://" + net.JoinHostPort(addr, port), nil
+	}
+	return "", nil
+}
+
+// nodeAddress is the external (else internal) IP of the first Ready node by name.
+func nodeAddress(nodes []corev1.Node) string {
+	slices.SortFunc(nodes, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	for _, want := range []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP} {
+		for _, n := range nodes {
+			if !nodeReady(n) {
+				continue
 			}
-			if in.IP != "" {
-				return "https://" + in.IP, nil
+			for _, a := range n.Status.Addresses {
+				if a.Type == want && a.Address != "" {
+					return a.Address
+				}
 			}
 		}
 	}
-	return "", nil
+	return ""
+}
+
+func nodeReady(n corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

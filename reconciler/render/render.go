@@ -44,7 +44,7 @@ func Tenant(t *v1alpha1.Tenant, api HostAPI) ([]*unstructured.Unstructured, erro
 		typed = append(typed, limitRange(ns, t.Spec.Limits))
 	}
 	if t.Spec.Network.Isolation != v1alpha1.IsolationNone {
-		for _, np := range networkPolicies(ns, t.Spec.Network.AllowFromNamespaces, api) {
+		for _, np := range networkPolicies(ns, t, api) {
 			typed = append(typed, np)
 		}
 	}
@@ -150,9 +150,10 @@ func limitRange(ns string, l *v1alpha1.Limits) *corev1.LimitRange {
 }
 
 // networkPolicies isolate the tenant: everything is denied, then traffic inside the
-// namespace, DNS, the Kubernetes API (the syncer needs the host API) and the listed
-// namespaces are allowed back.
-func networkPolicies(ns string, allowFrom []string, api HostAPI) []*networkingv1.NetworkPolicy {
+// namespace, DNS, the Kubernetes API (the syncer needs the host API), the listed
+// namespaces and, for an exposed tenant, its API server's port from anywhere are allowed back.
+func networkPolicies(ns string, t *v1alpha1.Tenant, api HostAPI) []*networkingv1.NetworkPolicy {
+	allowFrom := t.Spec.Network.AllowFromNamespaces
 	all := metav1.LabelSelector{}
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	sameNS := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
@@ -178,6 +179,9 @@ func networkPolicies(ns string, allowFrom []string, api HostAPI) []*networkingv1
 			Egress: kubeAPIEgress(api),
 		}),
 	}
+	if exposed(t) {
+		out = append(out, apiExposure(ns, t))
+	}
 	if len(allowFrom) > 0 {
 		out = append(out, netpol(ns, "tenantry-allow-from-namespaces", networkingv1.NetworkPolicySpec{
 			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
@@ -189,6 +193,24 @@ func networkPolicies(ns string, allowFrom []string, api HostAPI) []*networkingv1
 		}))
 	}
 	return out
+}
+
+// exposed reports whether the tenant file exposes the API server outside the host.
+func exposed(t *v1alpha1.Tenant) bool {
+	return t.Spec.Expose.Type != "" && t.Spec.Expose.Type != "ClusterIP"
+}
+
+// apiExposure lets the exposure path in (a load balancer, a node port through kube-proxy,
+// an ingress controller in any namespace): from anywhere, but only to the virtual API
+// server's port on the control-plane pod, which tenant pods can never be selected as (the
+// label is reserved). DNS and the tenant's workloads stay isolated.
+func apiExposure(ns string, t *v1alpha1.Tenant) *networkingv1.NetworkPolicy {
+	tcp, api := corev1.ProtocolTCP, intstr.FromInt32(wellknown.VClusterAPIPort)
+	return netpol(ns, "tenantry-allow-api-exposure", networkingv1.NetworkPolicySpec{
+		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}},
+		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &api}}}},
+	})
 }
 
 func netpol(ns, name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {

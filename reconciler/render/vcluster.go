@@ -34,6 +34,10 @@ type VClusterOptions struct {
 // VClusterName is the name of a tenant's virtual cluster objects (StatefulSet, Service, ...).
 func VClusterName(t *v1alpha1.Tenant) string { return "vc-" + t.Name }
 
+// ExternalServiceName is the Service that exposes the virtual API server outside the host
+// for NodePort and LoadBalancer (the API port alone, never DNS).
+func ExternalServiceName(t *v1alpha1.Tenant) string { return VClusterName(t) + "-external" }
+
 // KubeconfigSecretName is the host Secret that receives the tenant's admin kubeconfig.
 func KubeconfigSecretName(t *v1alpha1.Tenant) string { return VClusterName(t) + "-kubeconfig" }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"reflect"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -104,7 +105,7 @@ func (r *Record) Patch(ctx context.Context) error {
 		reflect.DeepEqual(normalize(withoutRevision(r.Old)), normalize(withoutRevision(r.New)))) {
 		return nil
 	}
-	data, err := json.Marshal(map[string]any{"status": r.New})
+	data, err := statusPatch(r.Old, r.New)
 	if err != nil {
 		return fmt.Errorf("encoding status of tenant %s: %w", r.Name, err)
 	}
@@ -116,6 +117,20 @@ func (r *Record) Patch(ctx context.Context) error {
 	}
 	r.version = u.GetResourceVersion()
 	return nil
+}
+
+// statusPatch is the JSON merge patch from old to new status: a field new no longer has
+// (an external endpoint gone, say) is written as null, so it is cleared, not kept.
+func statusPatch(old, new *v1alpha1.TenantStatus) ([]byte, error) {
+	from, err := json.Marshal(map[string]any{"status": old})
+	if err != nil {
+		return nil, err
+	}
+	to, err := json.Marshal(map[string]any{"status": new})
+	if err != nil {
+		return nil, err
+	}
+	return jsonpatch.CreateMergePatch(from, to)
 }
 
 // succeeded reports whether st records a Ready tenant that applied its revision.

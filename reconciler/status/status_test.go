@@ -158,3 +158,20 @@ func TestAppliedRevision(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusPatchClearsWhatIsGone: a merge patch of the new status alone would keep a field
+// the new status dropped (omitempty); the patch from old to new nulls it.
+func TestStatusPatchClearsWhatIsGone(t *testing.T) {
+	old := &v1alpha1.TenantStatus{ControlPlane: &v1alpha1.ControlPlaneStatus{Ready: true, ExternalEndpoint: "https://10.0.0.1:30443"}}
+	updated := &v1alpha1.TenantStatus{ControlPlane: &v1alpha1.ControlPlaneStatus{Ready: true}}
+	patch, err := statusPatch(old, updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(patch), `{"status":{"controlPlane":{"externalEndpoint":null}}}`; got != want {
+		t.Fatalf("patch %s, want %s", got, want)
+	}
+	if patch, _ := statusPatch(old, old); string(patch) != "{}" {
+		t.Fatalf("patch of an unchanged status %s, want {}", patch)
+	}
+}
