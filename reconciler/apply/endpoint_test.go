@@ -17,8 +17,12 @@ func node(name string, ready bool, addrs ...corev1.NodeAddress) corev1.Node {
 }
 
 func TestNodeAddress(t *testing.T) {
-	internal := func(ip string) corev1.NodeAddress { return corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip} }
-	external := func(ip string) corev1.NodeAddress { return corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: ip} }
+	internal := func(ip string) corev1.NodeAddress {
+		return corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip}
+	}
+	external := func(ip string) corev1.NodeAddress {
+		return corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: ip}
+	}
 	for _, tc := range []struct {
 		name  string
 		nodes []corev1.Node

@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tenantry/tenantry/internal/localcluster"
 )
@@ -92,6 +95,18 @@ func (c *Cluster) Clientset(t testing.TB) kubernetes.Interface {
 		t.Fatalf("admin clientset: %v", err)
 	}
 	return cs
+}
+
+// Client returns an admin controller-runtime client (unstructured objects, such as Tenants
+// for status.ListTenants).
+func (c *Cluster) Client(t testing.TB) client.Client {
+	t.Helper()
+	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
+	cl, err := client.New(c.Config, client.Options{})
+	if err != nil {
+		t.Fatalf("admin client: %v", err)
+	}
+	return cl
 }
 
 // Eventually polls cond every 100ms until it returns true or the timeout passes.
