@@ -22,6 +22,7 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		tn.Spec.Expose = v1alpha1.Expose{Type: "Ingress", Host: "x.example.com"}
 		tn.Spec.Pods = v1alpha1.PodPolicy{AllowHostPath: true, NodeSelector: map[string]string{"pool": "a"}}
 		tn.Spec.Sync = v1alpha1.Sync{Ingresses: true, Nodes: v1alpha1.SyncNodes{Enabled: true}}
+		tn.Spec.Datastore = &v1alpha1.Datastore{Type: v1alpha1.DatastorePostgres, SecretRef: &v1alpha1.SecretKeyRef{Name: "team-db"}}
 	})
 	objs, err := render.VCluster(tn, render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"})
 	if err != nil {
@@ -36,13 +37,34 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		Name: "team-x", HostNamespace: "custom-ns", DataDir: "/data", BinDir: "/usr/local/bin",
 		APIPort: 6443, DNSPort: 1053, ProbePort: 8080, ServiceCIDR: "10.96.0.0/16",
 		ServiceName: "vc-team-x", ExternalHosts: []string{"x.example.com"}, KubeconfigSecret: "vc-team-x-kubeconfig",
-		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync,
+		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync, DatastoreType: v1alpha1.DatastorePostgres,
 	}
 	gotY, _ := yaml.Marshal(cfg)
 	wantY, _ := yaml.Marshal(want)
 	if string(gotY) != string(wantY) {
 		t.Fatalf("config:\n%s\nwant:\n%s", gotY, wantY)
 	}
+	requireDatastoreFromSecret(t, objs, "team-db", "endpoint")
+}
+
+// requireDatastoreFromSecret checks that the control-plane container reads the connection
+// string from the named Secret key, in controlplane.DatastoreEnv.
+func requireDatastoreFromSecret(t *testing.T, objs []*unstructured.Unstructured, name, key string) {
+	t.Helper()
+	containers, _, _ := unstructured.NestedSlice(find(objs, "StatefulSet").Object, "spec", "template", "spec", "containers")
+	env, _, _ := unstructured.NestedSlice(containers[0].(map[string]any), "env")
+	for _, e := range env {
+		e := e.(map[string]any)
+		if e["name"] != controlplane.DatastoreEnv {
+			continue
+		}
+		ref, _, _ := unstructured.NestedStringMap(e, "valueFrom", "secretKeyRef")
+		if ref["name"] != name || ref["key"] != key || e["value"] != nil {
+			t.Fatalf("%s: %v, want from Secret %s key %s", controlplane.DatastoreEnv, e, name, key)
+		}
+		return
+	}
+	t.Fatalf("the control-plane container has no %s: %v", controlplane.DatastoreEnv, env)
 }
 
 // TestControlPlaneResourcesAreTheAPIs: the chart's default resources (for `helm install`

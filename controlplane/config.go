@@ -36,8 +36,12 @@ type Config struct {
 	KubeconfigSecret string `json:"kubeconfigSecret"`
 	// Owners become cluster-admin in the virtual cluster.
 	Owners []v1alpha1.Subject `json:"owners,omitempty"`
-	// Datastore is an external kine endpoint (postgres://, mysql://); empty means SQLite in DataDir.
-	Datastore string `json:"datastore,omitempty"`
+	// DatastoreType is SQLite (default: kine.db in DataDir), Postgres or MySQL.
+	DatastoreType string `json:"datastoreType,omitempty"`
+	// Datastore is the external datastore's connection string. It never comes from the
+	// config file: LoadConfig takes it from the environment (DatastoreEnv, set from a
+	// Secret) and removes it there, so only kine gets it.
+	Datastore string `json:"-"`
 	// DNSUpstream is the nameserver (host:port) that names outside the virtual cluster are
 	// forwarded to; default the first nameserver of /etc/resolv.conf.
 	DNSUpstream string `json:"dnsUpstream,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 	"sigs.k8s.io/yaml"
 
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
 )
@@ -30,11 +31,17 @@ const (
 	ClusterDomain = "cluster.local"
 )
 
+// DatastoreEnv holds an external datastore's connection string (the vcluster chart sets it
+// from the Secret the tenant file names).
+const DatastoreEnv = "TENANTRY_DATASTORE_ENDPOINT"
+
 // ErrInvalidConfig is returned by Validate, for errors.Is.
 var ErrInvalidConfig = errors.New("invalid vcluster config")
 
 // LoadConfig reads a Config file strictly, applies defaults and validates it.
 func LoadConfig(path string) (Config, error) {
+	datastore := os.Getenv(DatastoreEnv)
+	_ = os.Unsetenv(DatastoreEnv) // kube-apiserver and the rest never see it
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("reading config: %w", err)
@@ -43,6 +50,7 @@ func LoadConfig(path string) (Config, error) {
 	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing config %s: %w", path, err)
 	}
+	cfg.Datastore = datastore
 	cfg.Default()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
@@ -61,6 +69,7 @@ func (c *Config) Default() {
 	setInt(&c.KubeletPort, kubeletapi.DefaultPort)
 	setString(&c.ServiceCIDR, DefaultServiceCIDR)
 	setString(&c.DNSUpstream, resolvConfUpstream("/etc/resolv.conf"))
+	setString(&c.DatastoreType, v1alpha1.DatastoreSQLite)
 }
 
 // Validate reports missing or malformed fields.
@@ -84,7 +93,40 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: owner %q: kind must be User or Group, not %q", ErrInvalidConfig, o.Name, o.Kind))
 		}
 	}
+	if err := c.validateDatastore(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// datastoreSchemes are the connection string schemes kine takes for each external type.
+var datastoreSchemes = map[string][]string{
+	v1alpha1.DatastorePostgres: {"postgres://", "postgresql://"},
+	v1alpha1.DatastoreMySQL:    {"mysql://"},
+}
+
+// validateDatastore checks the connection string's scheme against the type. Errors never
+// quote the string: it holds a password.
+func (c *Config) validateDatastore() error {
+	if c.DatastoreType == v1alpha1.DatastoreSQLite {
+		if c.Datastore != "" {
+			return fmt.Errorf("%w: %s is set but datastoreType is SQLite", ErrInvalidConfig, DatastoreEnv)
+		}
+		return nil
+	}
+	schemes, ok := datastoreSchemes[c.DatastoreType]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: datastoreType %q: must be SQLite, Postgres or MySQL", ErrInvalidConfig, c.DatastoreType)
+	case c.Datastore == "":
+		return fmt.Errorf("%w: datastoreType %s needs its connection string in %s (the Secret the tenant file names)", ErrInvalidConfig, c.DatastoreType, DatastoreEnv)
+	}
+	for _, s := range schemes {
+		if strings.HasPrefix(c.Datastore, s) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the %s connection string in %s must start with %s", ErrInvalidConfig, c.DatastoreType, DatastoreEnv, strings.Join(schemes, " or "))
 }
 
 // resolvConfUpstream returns the first nameserver of a resolv.conf as host:port, or "".

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,46 @@ func writeTestFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadConfigDatastore: an external datastore's connection string comes from the
+// environment alone, is taken out of it, must match the type, and is never quoted in an error.
+func TestLoadConfigDatastore(t *testing.T) {
+	const base = "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\n"
+	const secret = "s3cr3t-password"
+	tests := []struct {
+		name, yaml, env string
+		wantErr         bool
+	}{
+		{name: "SQLite", yaml: base},
+		{name: "Postgres", yaml: base + "datastoreType: Postgres\n", env: "postgres://kine:" + secret + "@db/kine"},
+		{name: "postgresql scheme", yaml: base + "datastoreType: Postgres\n", env: "postgresql://kine:" + secret + "@db/kine"},
+		{name: "MySQL", yaml: base + "datastoreType: MySQL\n", env: "mysql://kine:" + secret + "@tcp(db:3306)/kine"},
+		{name: "Postgres without its string", yaml: base + "datastoreType: Postgres\n", wantErr: true},
+		{name: "wrong scheme", yaml: base + "datastoreType: Postgres\n", env: "mysql://kine:" + secret + "@db/kine", wantErr: true},
+		{name: "string with SQLite", yaml: base, env: "postgres://kine:" + secret + "@db/kine", wantErr: true},
+		{name: "unknown type", yaml: base + "datastoreType: Etcd\n", env: "http://" + secret, wantErr: true},
+		{name: "string in the config file is refused", yaml: base + "datastore: postgres://kine:" + secret + "@db/kine\n", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(DatastoreEnv, tc.env)
+			path := filepath.Join(t.TempDir(), "vcluster.yaml")
+			writeTestFile(t, path, tc.yaml)
+			cfg, err := LoadConfig(path)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Fatalf("the error quotes the connection string: %v", err)
+			}
+			if _, set := os.LookupEnv(DatastoreEnv); set {
+				t.Fatalf("%s is still in the environment after LoadConfig", DatastoreEnv)
+			}
+			if err == nil && cfg.Datastore != tc.env {
+				t.Fatalf("Datastore %q, want %q", cfg.Datastore, tc.env)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tenantry/tenantry/internal/supervise"
@@ -33,8 +34,12 @@ func TestComponentFlags(t *testing.T) {
 			}
 		}
 	}
-	cfg.Datastore = "postgres://db/kine"
-	if got := cfg.kineSpec(1).Args[0]; got != "--endpoint=postgres://db/kine" {
-		t.Errorf("external datastore: %s", got)
+	if got := cfg.kineSpec(1).Args; !slices.ContainsFunc(got, func(a string) bool { return strings.HasPrefix(a, "--endpoint=sqlite://") }) {
+		t.Errorf("SQLite datastore: args %v", got)
+	}
+	cfg.Datastore = "postgres://kine:secret@db/kine"
+	spec := cfg.kineSpec(1)
+	if !slices.Equal(spec.Env, []string{"KINE_ENDPOINT=postgres://kine:secret@db/kine"}) || slices.ContainsFunc(spec.Args, func(a string) bool { return strings.Contains(a, "secret") }) {
+		t.Errorf("external datastore: env %v, args %v; want the connection string in the environment only", spec.Env, spec.Args)
 	}
 }

@@ -11,18 +11,21 @@ import (
 	"github.com/tenantry/tenantry/internal/supervise"
 )
 
-// kineSpec runs kine on loopback: SQLite in DataDir, or the external Datastore.
+// kineSpec runs kine on loopback: SQLite in DataDir, or the external Datastore, whose
+// connection string goes in kine's environment (KINE_ENDPOINT), not on its command line.
 func (c *Config) kineSpec(port int) supervise.Spec {
-	endpoint := c.Datastore
-	if endpoint == "" {
-		endpoint = wellknown.KineSQLite(filepath.Join(c.DataDir, "kine.db"))
-	}
-	return supervise.Spec{
+	spec := supervise.Spec{
 		Name: "kine",
 		Path: filepath.Join(c.BinDir, "kine"),
 		// kine's default metrics listener (:8080) would take the pod's probe port.
-		Args: []string{"--endpoint=" + endpoint, "--listen-address=127.0.0.1:" + itoa(port), "--metrics-bind-address=0"},
+		Args: []string{"--listen-address=127.0.0.1:" + itoa(port), "--metrics-bind-address=0"},
 	}
+	if c.Datastore == "" {
+		spec.Args = append(spec.Args, "--endpoint="+wellknown.KineSQLite(filepath.Join(c.DataDir, "kine.db")))
+	} else {
+		spec.Env = []string{"KINE_ENDPOINT=" + c.Datastore}
+	}
+	return spec
 }
 
 // waitTCP waits until something accepts connections on addr.

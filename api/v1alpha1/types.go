@@ -50,6 +50,9 @@ type TenantSpec struct {
 	// Persistence sizes the virtual control plane's data volume; size "0" turns it off
 	// (an emptyDir: the virtual cluster's data is lost with its pod).
 	Persistence Persistence `json:"persistence,omitempty"`
+	// Datastore picks where the virtual cluster's state lives: SQLite on the data volume
+	// (default) or an external Postgres or MySQL.
+	Datastore *Datastore `json:"datastore,omitempty"`
 	// Paused scales the tenant to zero: its virtual cluster's StatefulSet goes to 0
 	// replicas (its data is kept) and the workloads synced into the host namespace are
 	// deleted; nothing else is applied, pruned or corrected. Unpausing restores the
@@ -59,6 +62,30 @@ type TenantSpec struct {
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 	// Drift chooses whether drift is corrected or only reported.
 	Drift Drift `json:"drift,omitempty"`
+}
+
+// Datastore types.
+const (
+	DatastoreSQLite   = "SQLite"
+	DatastorePostgres = "Postgres"
+	DatastoreMySQL    = "MySQL"
+)
+
+// Datastore is where kine keeps the virtual cluster's state.
+type Datastore struct {
+	// Type is SQLite (default: a file on the data volume), Postgres or MySQL.
+	Type string `json:"type,omitempty"`
+	// SecretRef names the key of a Secret in the tenant's host namespace that holds the
+	// connection string (postgres://... or mysql://...); required for Postgres and MySQL.
+	// The string never appears in a ConfigMap, the tenant file or the Tenant.
+	SecretRef *SecretKeyRef `json:"secretRef,omitempty"`
+}
+
+// SecretKeyRef is a key of a Secret in the tenant's host namespace.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+	// Key defaults to "endpoint".
+	Key string `json:"key,omitempty"`
 }
 
 // Subject is a user or group.

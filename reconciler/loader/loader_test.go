@@ -160,6 +160,21 @@ func TestParseTenantErrors(t *testing.T) {
 		in:   tenantDoc("team-a", "  expose:", "    type: Ingress"),
 		want: []string{`tenants/team-a.yaml:6: spec.expose.host: required when expose.type is Ingress`},
 	}, {
+		name: "external datastore needs a Secret",
+		in:   tenantDoc("team-a", "  datastore:", "    type: Postgres"),
+		want: []string{`tenants/team-a.yaml:6: spec.datastore.secretRef.name: required when type is Postgres: a Secret in the tenant's namespace holding the connection string`},
+	}, {
+		name: "datastore type and key",
+		in:   tenantDoc("team-a", "  datastore:", "    type: Etcd", "    secretRef: {name: db, key: 'a/b'}"),
+		want: []string{
+			`tenants/team-a.yaml:7: spec.datastore.type: unsupported value "Etcd" (must be SQLite, Postgres or MySQL)`,
+			`tenants/team-a.yaml:8: spec.datastore.secretRef: only for type Postgres or MySQL`,
+		},
+	}, {
+		name: "datastore bad Secret key",
+		in:   tenantDoc("team-a", "  datastore:", "    type: MySQL", "    secretRef: {name: db, key: 'a/b'}"),
+		want: []string{`tenants/team-a.yaml:8: spec.datastore.secretRef.key: invalid Secret key "a/b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`},
+	}, {
 		name: "invalid ingress host",
 		in:   tenantDoc("team-a", "  expose:", "    type: Ingress", "    host: Team_A.example.com"),
 		want: []string{`tenants/team-a.yaml:8: spec.expose.host: invalid host "Team_A.example.com": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},

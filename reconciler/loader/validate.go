@@ -138,6 +138,26 @@ func validateTenantOnly(c *collector, s *v1alpha1.TenantSpec, base string) {
 	checkDNSSubdomain(c, child(base, "expose.host"), "host", s.Expose.Host)
 	checkDNSSubdomain(c, child(base, "expose.ingressClassName"), "ingress class name", s.Expose.IngressClassName)
 	checkIngressHost(c, s, base)
+	if s.Datastore != nil {
+		checkDatastore(c, *s.Datastore, child(base, "datastore"))
+	}
+}
+
+// checkDatastore requires a Secret key for an external datastore, and none for SQLite.
+func checkDatastore(c *collector, d v1alpha1.Datastore, base string) {
+	checkEnum(c, child(base, "type"), d.Type, v1alpha1.DatastoreSQLite, v1alpha1.DatastorePostgres, v1alpha1.DatastoreMySQL)
+	external := d.Type == v1alpha1.DatastorePostgres || d.Type == v1alpha1.DatastoreMySQL
+	switch {
+	case external && (d.SecretRef == nil || d.SecretRef.Name == ""):
+		c.field(child(base, "secretRef.name"), "required when type is %s: a Secret in the tenant's namespace holding the connection string", d.Type)
+	case !external && d.SecretRef != nil:
+		c.field(child(base, "secretRef"), "only for type Postgres or MySQL")
+	case external:
+		checkDNSSubdomain(c, child(base, "secretRef.name"), "Secret name", d.SecretRef.Name)
+		if k := d.SecretRef.Key; k != "" {
+			checkMessages(c, child(base, "secretRef.key"), "invalid Secret key", k, validation.IsConfigMapKey(k))
+		}
+	}
 }
 
 func checkOwners(c *collector, owners []v1alpha1.Subject, base string) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -57,6 +58,42 @@ func TestAPIExposurePolicy(t *testing.T) {
 			if len(np.Spec.Egress) != 0 || len(in) != 1 || len(in[0].Ports) != 1 || in[0].Ports[0].Port.IntValue() != wellknown.VClusterAPIPort ||
 				len(np.Spec.PolicyTypes) != 1 || np.Spec.PolicyTypes[0] != networkingv1.PolicyTypeIngress {
 				t.Errorf("allows %+v, want ingress to port %d only", np.Spec, wellknown.VClusterAPIPort)
+			}
+		})
+	}
+}
+
+// TestDatastoreEgressPolicy: only a tenant with an external datastore lets its control-plane
+// pod (and no other) out.
+func TestDatastoreEgressPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ds   *v1alpha1.Datastore
+		want bool
+	}{
+		{name: "none"},
+		{name: "SQLite", ds: &v1alpha1.Datastore{Type: v1alpha1.DatastoreSQLite}},
+		{name: "Postgres", ds: &v1alpha1.Datastore{Type: v1alpha1.DatastorePostgres, SecretRef: &v1alpha1.SecretKeyRef{Name: "db"}}, want: true},
+		{name: "MySQL", ds: &v1alpha1.Datastore{Type: v1alpha1.DatastoreMySQL, SecretRef: &v1alpha1.SecretKeyRef{Name: "db"}}, want: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn := &v1alpha1.Tenant{}
+			tn.Name, tn.Spec.Datastore = "team-x", tc.ds
+			objs, err := render.Tenant(tn, render.HostAPI{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sel map[string]any
+			for _, o := range objs {
+				if o.GetKind() == "NetworkPolicy" && o.GetName() == "tenantry-allow-datastore" {
+					sel, _, _ = unstructured.NestedMap(o.Object, "spec", "podSelector", "matchLabels")
+				}
+			}
+			if (sel != nil) != tc.want {
+				t.Fatalf("datastore egress rendered: %v, want %v", sel != nil, tc.want)
+			}
+			if sel != nil && (len(sel) != 1 || sel[wellknown.VClusterLabelControlPlane] != "team-x") {
+				t.Fatalf("selects %v, want the control-plane pod only", sel)
 			}
 		})
 	}

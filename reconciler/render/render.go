@@ -151,7 +151,8 @@ func limitRange(ns string, l *v1alpha1.Limits) *corev1.LimitRange {
 
 // networkPolicies isolate the tenant: everything is denied, then traffic inside the
 // namespace, DNS, the Kubernetes API (the syncer needs the host API), the listed
-// namespaces and, for an exposed tenant, its API server's port from anywhere are allowed back.
+// namespaces, for an exposed tenant its API server's port from anywhere, and for an external
+// datastore the control-plane pod's egress are allowed back.
 func networkPolicies(ns string, t *v1alpha1.Tenant, api HostAPI) []*networkingv1.NetworkPolicy {
 	allowFrom := t.Spec.Network.AllowFromNamespaces
 	all := metav1.LabelSelector{}
@@ -182,6 +183,9 @@ func networkPolicies(ns string, t *v1alpha1.Tenant, api HostAPI) []*networkingv1
 	if exposed(t) {
 		out = append(out, apiExposure(ns, t))
 	}
+	if externalDatastore(t) {
+		out = append(out, datastoreEgress(ns, t))
+	}
 	if len(allowFrom) > 0 {
 		out = append(out, netpol(ns, "tenantry-allow-from-namespaces", networkingv1.NetworkPolicySpec{
 			PodSelector: all, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
@@ -210,6 +214,22 @@ func apiExposure(ns string, t *v1alpha1.Tenant) *networkingv1.NetworkPolicy {
 		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}},
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 		Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &api}}}},
+	})
+}
+
+// externalDatastore reports whether the virtual cluster keeps its state in an external database.
+func externalDatastore(t *v1alpha1.Tenant) bool {
+	return t.Spec.Datastore != nil && t.Spec.Datastore.Type != "" && t.Spec.Datastore.Type != v1alpha1.DatastoreSQLite
+}
+
+// datastoreEgress lets the control-plane pod (our binaries alone; no tenant pod can carry
+// its label) reach the external datastore, whose address is in a Secret the agent does not
+// read: egress anywhere, for that pod only.
+func datastoreEgress(ns string, t *v1alpha1.Tenant) *networkingv1.NetworkPolicy {
+	return netpol(ns, "tenantry-allow-datastore", networkingv1.NetworkPolicySpec{
+		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}},
+		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+		Egress:      []networkingv1.NetworkPolicyEgressRule{{}},
 	})
 }
 

@@ -79,6 +79,7 @@ func VClusterValues(t *v1alpha1.Tenant, o VClusterOptions) (map[string]any, erro
 		"persistence":       persistenceValues(t.Spec.Persistence),
 		"expose": map[string]any{"type": or(t.Spec.Expose.Type, "ClusterIP"), "host": t.Spec.Expose.Host,
 			"ingressClassName": t.Spec.Expose.IngressClassName},
+		"datastore": datastoreValues(t.Spec.Datastore),
 	}
 	resources := &v1alpha1.ControlPlaneResources // explicit, so LimitRange defaults never apply
 	if o.Resources != nil {
@@ -94,6 +95,19 @@ func VClusterValues(t *v1alpha1.Tenant, o VClusterOptions) (map[string]any, erro
 		}
 	}
 	return v, nil
+}
+
+// datastoreValues are the chart's datastore values: the type, and for an external one the
+// Secret key the control plane reads its connection string from.
+func datastoreValues(d *v1alpha1.Datastore) map[string]any {
+	if d == nil {
+		return map[string]any{"type": v1alpha1.DatastoreSQLite}
+	}
+	v := map[string]any{"type": or(d.Type, v1alpha1.DatastoreSQLite)}
+	if d.SecretRef != nil {
+		v["secretRef"] = map[string]any{"name": d.SecretRef.Name, "key": or(d.SecretRef.Key, "endpoint")}
+	}
+	return v
 }
 
 // ResolvedVersion is the full Kubernetes version of a tenant's virtual cluster: its
