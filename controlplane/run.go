@@ -113,6 +113,9 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	if err := listenKubelet(ctx, cfg, pki, host); err != nil {
 		return err
 	}
+	if err := listenMetrics(ctx, cfg, pki, opts.Host, host, virtual, os.Getenv("POD_IP")); err != nil {
+		return err
+	}
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- runSyncer(ctx, cfg, opts, pki, serviceIP) }()
 	select {
