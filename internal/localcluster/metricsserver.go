@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,6 +64,12 @@ func (n *node) startMetricsServer(ctx context.Context, c *Cluster) {
 		return
 	}
 	n.procs = append(n.procs, p)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := waitFor(wctx, p, "metrics-server listening", n.metricsServerListening); err != nil {
+		n.metricsErr = err
+		return
+	}
 	if err := c.registerMetricsServer(ctx, n.ns.nodeIP); err != nil {
 		n.metricsErr = fmt.Errorf("registering metrics-server: %w", err)
 	}
@@ -90,8 +98,17 @@ func (n *node) runMetricsServer(c *Cluster, bin string) (*process, error) {
 		// The kubelet serves a self-signed certificate and admits anyone (see kubeletConfig):
 		// it is reachable only through the node's veth.
 		"--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP", "--kubelet-use-node-status-port",
-		"--metric-resolution=10s", "--v=1")
+		"--metric-resolution=10s", "--kubelet-request-timeout=5s", "--v=1")
 	return startProcess(metricsServerComponent, n.dir, name, args)
+}
+
+// metricsServerListening dials metrics-server's port inside the node's namespace.
+func (n *node) metricsServerListening(ctx context.Context) error {
+	conn, err := n.ns.dial(ctx, "tcp", net.JoinHostPort(n.ns.nodeIP, strconv.Itoa(metricsServerPort)))
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // registerMetricsServer writes the Service, its Endpoints (the node's IP) and the APIService.
