@@ -38,9 +38,7 @@ func listenMetrics(ctx context.Context, cfg Config, p *PKI, hostConfig *rest.Con
 	h := &metricsapi.Handler{Virtual: virtual, Host: host, HostMetrics: hostMetrics,
 		HostNamespace: cfg.HostNamespace, VCluster: cfg.Name, Log: log}
 	addr := net.JoinHostPort(podIP, itoa(metricsapi.Port))
-	t := kubeletapi.TLS{CertPEM: p.MetricsServing.CertPEM, KeyPEM: p.MetricsServing.KeyPEM,
-		ClientCAPEM: p.FrontProxyCAPEM, ClientName: frontProxyClientUser}
-	if err := kubeletapi.Listen(ctx, addr, t, h); err != nil {
+	if err := kubeletapi.Listen(ctx, addr, metricsTLS(p), h); err != nil {
 		return err
 	}
 	dyn, err := dynamic.NewForConfig(cfg.localConfig(p))
@@ -52,6 +50,13 @@ func listenMetrics(ctx context.Context, cfg Config, p *PKI, hostConfig *rest.Con
 	}
 	log.Info("serving metrics.k8s.io", "address", addr)
 	return nil
+}
+
+// metricsTLS serves as metricsapi.ServerName and admits only the virtual API server's
+// front-proxy client certificate: it carries the tenant's already authorized requests.
+func metricsTLS(p *PKI) kubeletapi.TLS {
+	return kubeletapi.TLS{CertPEM: p.MetricsServing.CertPEM, KeyPEM: p.MetricsServing.KeyPEM,
+		ClientCAPEM: p.FrontProxyCAPEM, ClientName: frontProxyClientUser}
 }
 
 // registerMetrics writes the virtual Service, its Endpoints (the pod IP) and the APIService.
