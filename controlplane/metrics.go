@@ -68,14 +68,12 @@ func registerMetrics(ctx context.Context, virtual kubernetes.Interface, dyn dyna
 	if err := createOrKeep(ctx, virtual.CoreV1().Services(meta.Namespace).Create, svc); err != nil {
 		return err
 	}
-	//nolint:staticcheck // the aggregator's endpoint routing and mirroring read Endpoints.
-	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // as above
-		Addresses: []corev1.EndpointAddress{{IP: podIP}},                                                       //nolint:staticcheck // as above
-		Ports:     []corev1.EndpointPort{{Name: "https", Port: metricsapi.Port, Protocol: corev1.ProtocolTCP}}, //nolint:staticcheck // as above
+	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // the aggregator reads Endpoints (mirrored to slices)
+		Addresses: []corev1.EndpointAddress{{IP: podIP}},
+		Ports:     []corev1.EndpointPort{{Name: "https", Port: metricsapi.Port, Protocol: corev1.ProtocolTCP}},
 	}}}
-	//nolint:staticcheck // as above
 	if _, err := virtual.CoreV1().Endpoints(meta.Namespace).Update(ctx, ep, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
-		_, err = virtual.CoreV1().Endpoints(meta.Namespace).Create(ctx, ep, metav1.CreateOptions{}) //nolint:staticcheck // as above
+		_, err = virtual.CoreV1().Endpoints(meta.Namespace).Create(ctx, ep, metav1.CreateOptions{})
 		if err != nil {
 			return fmt.Errorf("creating Endpoints %s: %w", meta.Name, err)
 		}

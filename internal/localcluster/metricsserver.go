@@ -123,12 +123,10 @@ func (c *Cluster) registerMetricsServer(ctx context.Context, nodeIP string) erro
 	if _, err := cs.CoreV1().Services(meta.Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating Service: %w", err)
 	}
-	//nolint:staticcheck // the aggregator's endpoint routing reads Endpoints (mirrored to slices).
-	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // as above
-		Addresses: []corev1.EndpointAddress{{IP: nodeIP}},                                                        //nolint:staticcheck // as above
-		Ports:     []corev1.EndpointPort{{Name: "https", Port: metricsServerPort, Protocol: corev1.ProtocolTCP}}, //nolint:staticcheck // as above
+	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // the aggregator reads Endpoints (mirrored to slices)
+		Addresses: []corev1.EndpointAddress{{IP: nodeIP}},
+		Ports:     []corev1.EndpointPort{{Name: "https", Port: metricsServerPort, Protocol: corev1.ProtocolTCP}},
 	}}}
-	//nolint:staticcheck // as above
 	if _, err := cs.CoreV1().Endpoints(meta.Namespace).Create(ctx, ep, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating Endpoints: %w", err)
 	}
