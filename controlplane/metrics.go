@@ -23,29 +23,38 @@ import (
 )
 
 // listenMetrics serves the syncer's metrics.k8s.io on podIP to the virtual API server's
-// front-proxy client only, and registers it in the virtual cluster. Outside a pod (no
-// POD_IP: Endpoints refuse loopback) there is no metrics API.
-func listenMetrics(ctx context.Context, cfg Config, p *PKI, hostConfig *rest.Config, host, virtual kubernetes.Interface, podIP string) error {
+// front-proxy client only, and registers it in the virtual cluster in the background. It is
+// an add-on: outside a pod (no POD_IP: Endpoints refuse loopback) or when it cannot listen,
+// the control plane runs without it and says so.
+func listenMetrics(ctx context.Context, cfg Config, p *PKI, hostConfig *rest.Config, host, virtual kubernetes.Interface, podIP string) {
 	log := logr.FromContextOrDiscard(ctx).WithName("metrics-api")
 	if podIP == "" {
 		log.Info("no POD_IP: not serving metrics.k8s.io")
-		return nil
+		return
 	}
+	if err := serveMetrics(ctx, cfg, p, hostConfig, host, virtual, podIP); err != nil {
+		log.Error(err, "not serving metrics.k8s.io")
+		return
+	}
+	go func() {
+		err := retry(ctx, "metrics APIService", func() error { return registerMetrics(ctx, cfg, p, virtual, podIP) })
+		if err != nil && ctx.Err() == nil {
+			log.Error(err, "metrics.k8s.io not registered")
+		}
+	}()
+}
+
+// serveMetrics listens on podIP:metricsapi.Port.
+func serveMetrics(ctx context.Context, cfg Config, p *PKI, hostConfig *rest.Config, host, virtual kubernetes.Interface, podIP string) error {
 	hostMetrics, err := metricsclient.NewForConfig(hostConfig)
 	if err != nil {
 		return fmt.Errorf("host metrics client: %w", err)
 	}
+	log := logr.FromContextOrDiscard(ctx).WithName("metrics-api")
 	h := &metricsapi.Handler{Virtual: virtual, Host: host, HostMetrics: hostMetrics,
 		HostNamespace: cfg.HostNamespace, VCluster: cfg.Name, Log: log}
 	addr := net.JoinHostPort(podIP, itoa(metricsapi.Port))
 	if err := kubeletapi.Listen(ctx, addr, metricsTLS(p), h); err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(cfg.localConfig(p))
-	if err != nil {
-		return fmt.Errorf("virtual dynamic client: %w", err)
-	}
-	if err := retry(ctx, "metrics APIService", func() error { return registerMetrics(ctx, virtual, dyn, podIP, p.CAPEM) }); err != nil {
 		return err
 	}
 	log.Info("serving metrics.k8s.io", "address", addr)
@@ -60,7 +69,11 @@ func metricsTLS(p *PKI) kubeletapi.TLS {
 }
 
 // registerMetrics writes the virtual Service, its Endpoints (the pod IP) and the APIService.
-func registerMetrics(ctx context.Context, virtual kubernetes.Interface, dyn dynamic.Interface, podIP string, caPEM []byte) error {
+func registerMetrics(ctx context.Context, cfg Config, p *PKI, virtual kubernetes.Interface, podIP string) error {
+	dyn, err := dynamic.NewForConfig(cfg.localConfig(p))
+	if err != nil {
+		return fmt.Errorf("virtual dynamic client: %w", err)
+	}
 	meta := metav1.ObjectMeta{Name: metricsapi.ServiceName, Namespace: metricsapi.ServiceNamespace,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "tenantry"}}
 	svc := &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{
@@ -80,7 +93,7 @@ func registerMetrics(ctx context.Context, virtual kubernetes.Interface, dyn dyna
 	} else if err != nil {
 		return fmt.Errorf("updating Endpoints %s: %w", meta.Name, err)
 	}
-	return applyAPIService(ctx, dyn, caPEM)
+	return applyAPIService(ctx, dyn, p.CAPEM)
 }
 
 var apiServices = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
