@@ -182,6 +182,7 @@ func requireHostPodsHidden(t *testing.T, k, hostK *kubectl, ns, vcluster string)
 	if err := host.CreateNamespace(context.Background(), neighbour); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), neighbour, metav1.DeleteOptions{}) })
 	createHostPod(t, cs, neighbour, hostName, map[string]string{translate.LabelManagedBy: vcluster, translate.LabelNamespace: "default"},
 		map[string]string{translate.AnnotationName: "spy", translate.AnnotationNamespace: "default", translate.AnnotationUID: uid})
 	for _, hostNS := range []string{ns, neighbour} {
