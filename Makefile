@@ -29,8 +29,8 @@ test-integration: components ## Run the integration tier only (real kube-apiserv
 	go test -count=1 -timeout=30m ./test/integration/...
 test-e2e: components node images ## Run the e2e tier only: real containers on a real node (containerd, kubelet, kube-proxy; needs root).
 	go test -count=1 -timeout=30m ./test/e2e/...
-node: ## Install the real node's Debian packages (root) and build kubelet, kube-scheduler, kube-proxy, the kubectl and helm the tests drive as users do, and the NetworkPolicy enforcer; on failure the e2e tier skips.
-	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 kubectl-v1.37.2 helm || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2; bash hack/components.sh kube-network-policies || echo "node: the NetworkPolicy enforcer cannot be built; NetworkPolicy tests will skip and say why" >&2
+node: ## Install the real node's Debian packages (root) and build kubelet, kube-scheduler, kube-proxy, the kubectl and helm the tests drive as users do, the NetworkPolicy enforcer and the host's metrics-server; on failure the e2e tier skips.
+	bash hack/node-deps.sh && bash hack/components.sh kubernetes-node-v1.37.2 kubectl-v1.37.2 helm || echo "node: the real node cannot be set up; the e2e tier will skip and say why" >&2; bash hack/components.sh kube-network-policies || echo "node: the NetworkPolicy enforcer cannot be built; NetworkPolicy tests will skip and say why" >&2; bash hack/components.sh metrics-server || echo "node: metrics-server cannot be built; metrics tests will skip and say why" >&2
 lint: $(LINT) ## Run golangci-lint (pinned, installed into bin/).
 	$(LINT) run ./...
 generate: ## Regenerate api/v1alpha1's DeepCopy functions (deepcopy-gen, pinned to the k8s.io release in go.mod).

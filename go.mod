@@ -29,7 +29,10 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
-require github.com/mxk/go-flowrate v0.0.0-20140419014527-cca7078d478f // indirect
+require (
+	github.com/mxk/go-flowrate v0.0.0-20140419014527-cca7078d478f // indirect
+	k8s.io/metrics v0.37.2
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect

@@ -42,6 +42,9 @@ func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) supervise
 			"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 			"--proxy-client-cert-file=" + p.Path("front-proxy-client.crt"),
 			"--proxy-client-key-file=" + p.Path("front-proxy-client.key"),
+			// Aggregated APIs (the syncer's metrics.k8s.io) are dialled at their Endpoints' IP:
+			// virtual ClusterIPs route nowhere inside this pod.
+			"--enable-aggregator-routing=true",
 		},
 	}
 }

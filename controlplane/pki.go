@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/internal/pki"
+	"github.com/tenantry/tenantry/syncer/metricsapi"
 )
 
 // Certificate lifetimes. A serving or client certificate is reissued at start when it
@@ -45,6 +46,12 @@ type PKI struct {
 	ControllerManager pki.KeyPair
 	// KubeletServing is the syncer's kubelet API serving certificate, for 127.0.0.1.
 	KubeletServing pki.KeyPair
+	// MetricsServing is the syncer's metrics API serving certificate, for the virtual
+	// Service the virtual API server's aggregator names it by (metricsapi.ServerName).
+	MetricsServing pki.KeyPair
+	// FrontProxyCAPEM signs the virtual API server's front-proxy client certificate, the
+	// one client the metrics API admits.
+	FrontProxyCAPEM []byte
 }
 
 // SANs are the names the virtual API server's serving certificate covers.
@@ -75,7 +82,12 @@ func EnsurePKI(dir string, sans SANs) (*PKI, error) {
 	if _, err := p.ensureLeaf("apiserver", ca, pki.Serving("kube-apiserver", sans.DNSNames, sans.IPs)); err != nil {
 		return nil, err
 	}
+	p.FrontProxyCAPEM = frontProxyCA.Pair.CertPEM
 	if _, err := p.ensureLeaf("front-proxy-client", frontProxyCA, pki.Client(frontProxyClientUser)); err != nil {
+		return nil, err
+	}
+	metricsServing := pki.Serving("tenantry-metrics-api", []string{metricsapi.ServerName}, nil)
+	if p.MetricsServing, err = p.ensureLeaf("metrics-serving", ca, metricsServing); err != nil {
 		return nil, err
 	}
 	if p.Admin, err = p.ensureLeaf("admin", ca, pki.Client(AdminUser, "system:masters")); err != nil {

@@ -113,6 +113,7 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	if err := listenKubelet(ctx, cfg, pki, opts.Host); err != nil {
 		return err
 	}
+	listenMetrics(ctx, cfg, pki, opts.Host, host, virtual, os.Getenv("POD_IP"))
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- runSyncer(ctx, cfg, opts, pki, serviceIP) }()
 	select {

@@ -174,6 +174,9 @@ func (c *Cluster) writePKI() error {
 	if err := writePair(serving, c.path("apiserver.crt"), c.path("apiserver.key")); err != nil {
 		return err
 	}
+	if err := c.writeFrontProxyPKI(); err != nil {
+		return err
+	}
 	return writeServiceAccountKeys(c.path("sa.key"), c.path("sa.pub"))
 }
 
@@ -242,6 +245,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		"--service-account-signing-key-file=" + c.path("sa.key"), "--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true", "--kubelet-preferred-address-types=InternalIP", "--profiling=" + strconv.FormatBool(opts.Profiling),
 	}
+	args = append(args, c.aggregatorArgs()...)
 	if c.node == nil {
 		// 1.37 refuses a loopback advertise address with the lease endpoint reconciler.
 		args = append(args, "--endpoint-reconciler-type=none")

@@ -29,6 +29,7 @@ type node struct {
 	cgroupRoot string
 	procs      []*process
 	netpolErr  error // why NetworkPolicy is not enforced, or nil
+	metricsErr error // why the host has no metrics.k8s.io, or nil
 	// imported is each image tarball's modification time when the node imported it.
 	imported map[string]time.Time
 }
@@ -114,6 +115,7 @@ func (c *Cluster) startNode(ctx context.Context, began time.Time) error {
 	if n.netpolErr == nil {
 		mark("NetworkPolicy enforcer")
 	}
+	n.startMetricsServer(ctx, c)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tenantry/tenantry/syncer/allowlist"
+	"github.com/tenantry/tenantry/syncer/metricsapi"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -32,9 +33,10 @@ func (Syncer) Kind() string { return Kind }
 //nolint:staticcheck // users still write Endpoints for selector-less services.
 func (Syncer) New() client.Object { return &corev1.Endpoints{} }
 
-// Wanted syncs the Endpoints of a synced service that has no selector.
+// Wanted syncs the Endpoints of a synced service that has no selector (not those of the
+// metrics API's Service, which the Service syncer leaves out too).
 func (Syncer) Wanted(ctx context.Context, sc *synccontext.Context, vObj client.Object) (bool, error) {
-	if vObj.GetNamespace() == "default" && vObj.GetName() == "kubernetes" {
+	if vObj.GetNamespace() == "default" && vObj.GetName() == "kubernetes" || metricsapi.OwnService(vObj.GetNamespace(), vObj.GetName()) {
 		return false, nil
 	}
 	var svc corev1.Service

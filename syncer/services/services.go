@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/syncer/allowlist"
+	"github.com/tenantry/tenantry/syncer/metricsapi"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -29,9 +30,12 @@ func (Syncer) Kind() string { return Kind }
 // New implements types.Syncer.
 func (Syncer) New() client.Object { return &corev1.Service{} }
 
-// Wanted skips the virtual API server's own default/kubernetes service.
+// Wanted skips the virtual API server's own default/kubernetes service and the Service
+// the virtual API server finds the syncer's metrics API by (it points at the control
+// plane pod, which the host reaches by its own Service).
 func (Syncer) Wanted(_ context.Context, _ *synccontext.Context, vObj client.Object) (bool, error) {
-	return vObj.GetNamespace() != "default" || vObj.GetName() != "kubernetes", nil
+	ns, name := vObj.GetNamespace(), vObj.GetName()
+	return (ns != "default" || name != "kubernetes") && !metricsapi.OwnService(ns, name), nil
 }
 
 // Fields is the allow-list of a host service (see package allowlist). Allowed are what a

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"context"
 	"maps"
 	"strings"
 	"testing"
@@ -123,5 +124,25 @@ func TestWithHostNodePorts(t *testing.T) {
 				t.Fatal("the input was modified")
 			}
 		})
+	}
+}
+
+func TestWantedLeavesTheControlPlanesServicesVirtual(t *testing.T) {
+	tests := []struct {
+		ns, name string
+		want     bool
+	}{
+		{"default", "kubernetes", false},
+		{"kube-system", "tenantry-metrics", false},
+		{"default", "tenantry-metrics", true},
+		{"kube-system", "kube-dns", true},
+		{"default", "web", true},
+	}
+	for _, tt := range tests {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: tt.ns, Name: tt.name}}
+		got, err := Syncer{}.Wanted(context.Background(), nil, svc)
+		if err != nil || got != tt.want {
+			t.Errorf("Wanted(%s/%s) = %v, %v; want %v", tt.ns, tt.name, got, err, tt.want)
+		}
 	}
 }
