@@ -48,6 +48,8 @@ type Context struct {
 	VirtualCA              []byte
 	// KubeletPort is the syncer's kubelet API port, on loopback, that virtual nodes advertise.
 	KubeletPort int
+	// Tokens is the lifetime and refresh of pods' service account tokens.
+	Tokens Tokens
 }
 
 // SyncError records a Warning SyncError event on a virtual object and returns err.
