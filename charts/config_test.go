@@ -12,6 +12,7 @@ import (
 	"github.com/tenantry/tenantry/charts"
 	"github.com/tenantry/tenantry/controlplane"
 	"github.com/tenantry/tenantry/reconciler/render"
+	"github.com/tenantry/tenantry/syncer/synccontext"
 )
 
 // TestConfigMapIsControlPlaneConfig decodes the rendered vcluster.yaml strictly into
@@ -23,7 +24,8 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		tn.Spec.Pods = v1alpha1.PodPolicy{AllowHostPath: true, NodeSelector: map[string]string{"pool": "a"}}
 		tn.Spec.Sync = v1alpha1.Sync{Ingresses: true, Nodes: v1alpha1.SyncNodes{Enabled: true}}
 	})
-	objs, err := render.VCluster(tn, render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"})
+	tokens := synccontext.Tokens{ExpirationSeconds: 900, RefreshSeconds: 60}
+	objs, err := render.VCluster(tn, render.VClusterOptions{ServiceCIDR: "10.96.0.0/16", Tokens: tokens})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		Name: "team-x", HostNamespace: "custom-ns", DataDir: "/data", BinDir: "/usr/local/bin",
 		APIPort: 6443, DNSPort: 1053, ProbePort: 8080, ServiceCIDR: "10.96.0.0/16",
 		ServiceName: "vc-team-x", ExternalHosts: []string{"x.example.com"}, KubeconfigSecret: "vc-team-x-kubeconfig",
-		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync,
+		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync, Tokens: tokens,
 	}
 	gotY, _ := yaml.Marshal(cfg)
 	wantY, _ := yaml.Marshal(want)

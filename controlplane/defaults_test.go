@@ -30,6 +30,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigErrors(t *testing.T) {
 	t.Setenv("POD_NAMESPACE", "")
+	const base = "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\n"
 	tests := []struct {
 		name, yaml string
 		invalid    bool
@@ -38,6 +39,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad owner kind", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nowners: [{kind: Robot, name: r}]\n", true},
 		{"bad CIDR", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nserviceCIDR: nope\n", true},
 		{"unknown field", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nbogus: 1\n", false},
+		{"token lifetime above a day", base + "tokens: {expirationSeconds: 86401}\n", true},
+		{"token lifetime below TokenRequest's minimum", base + "tokens: {expirationSeconds: 599}\n", true},
+		{"token refresh after the default expiry", base + "tokens: {refreshSeconds: 3600}\n", true},
+		{"token refresh after the expiry", base + "tokens: {expirationSeconds: 600, refreshSeconds: 601}\n", true},
+		{"negative token refresh", base + "tokens: {refreshSeconds: -1}\n", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,5 +75,17 @@ func writeTestFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLoadConfigTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vcluster.yaml")
+	writeTestFile(t, path, "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\ntokens: {expirationSeconds: 600, refreshSeconds: 20}\n")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Tokens.ExpirationSeconds != 600 || cfg.Tokens.RefreshSeconds != 20 {
+		t.Errorf("tokens %+v", cfg.Tokens)
 	}
 }
