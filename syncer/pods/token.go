@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -20,8 +21,8 @@ const tokenKind = "ServiceAccountToken"
 // Annotations of a token Secret: when its tokens were issued and when the first of them
 // expires (RFC 3339), so a restarted syncer knows when to refresh them.
 const (
-	AnnotationTokenIssued  = "vcluster.tenantry.dev/token-issued-at"
-	AnnotationTokenExpires = "vcluster.tenantry.dev/token-expires-at"
+	AnnotationTokenIssued  = wellknown.VClusterAnnotationTokenIssued
+	AnnotationTokenExpires = wellknown.VClusterAnnotationTokenExpires
 )
 
 // ensureToken makes sure the host pod's token Secret exists, belongs to this virtual pod,
