@@ -49,7 +49,7 @@ func TestPodTokensRefreshed(t *testing.T) {
 		return string(s.Data["token"]) != string(first.Data["token"]) && string(s.Data["token.vault.0"]) != string(first.Data["token.vault.0"])
 	})
 	checkTokens(t, tn, ns, second)
-	if !(second.Annotations[pods.AnnotationTokenIssued] > first.Annotations[pods.AnnotationTokenIssued]) {
+	if second.Annotations[pods.AnnotationTokenIssued] <= first.Annotations[pods.AnnotationTokenIssued] {
 		t.Errorf("issue time %s after refresh, was %s", second.Annotations[pods.AnnotationTokenIssued], first.Annotations[pods.AnnotationTokenIssued])
 	}
 
