@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
-	"github.com/tenantry/tenantry/syncer/synccontext"
 )
 
 // Defaults of Config, applied by Default.
@@ -79,29 +78,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: serviceCIDR: %w", ErrInvalidConfig, err))
 		}
 	}
-	errs = append(errs, validateTokens(c.Tokens)...)
+	if err := c.Tokens.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidConfig, err))
+	}
 	for _, o := range c.Owners {
 		if o.Kind != "User" && o.Kind != "Group" {
 			errs = append(errs, fmt.Errorf("%w: owner %q: kind must be User or Group, not %q", ErrInvalidConfig, o.Name, o.Kind))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// validateTokens keeps the token lifetime within TokenRequest's minimum and a day, and the
-// refresh before the expiry.
-func validateTokens(t synccontext.Tokens) []error {
-	var errs []error
-	if t.ExpirationSeconds != 0 && (t.ExpirationSeconds < synccontext.MinTokenSeconds || t.ExpirationSeconds > synccontext.MaxTokenSeconds) {
-		errs = append(errs, fmt.Errorf("%w: tokens.expirationSeconds must be between %d and %d, not %d", ErrInvalidConfig,
-			synccontext.MinTokenSeconds, synccontext.MaxTokenSeconds, t.ExpirationSeconds))
-	}
-	lifetime := t.Lifetime(0)
-	if t.RefreshSeconds < 0 || t.RefreshSeconds >= lifetime {
-		errs = append(errs, fmt.Errorf("%w: tokens.refreshSeconds must be positive and below the token lifetime (%d), not %d",
-			ErrInvalidConfig, lifetime, t.RefreshSeconds))
-	}
-	return errs
 }
 
 // resolvConfUpstream returns the first nameserver of a resolv.conf as host:port, or "".

@@ -1,6 +1,10 @@
 package synccontext
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Bounds and default of Tokens.ExpirationSeconds. The minimum is TokenRequest's; the
 // maximum keeps a leaked token short-lived and is the kubelet's longest refresh period.
@@ -48,4 +52,19 @@ func (t Tokens) RefreshAt(issued, expires time.Time) time.Time {
 		after = time.Duration(t.RefreshSeconds) * time.Second
 	}
 	return issued.Add(min(after, maxRefresh))
+}
+
+// Validate keeps the lifetime within MinTokenSeconds and MaxTokenSeconds and the refresh
+// before the expiry.
+func (t Tokens) Validate() error {
+	var errs []error
+	if t.ExpirationSeconds != 0 && (t.ExpirationSeconds < MinTokenSeconds || t.ExpirationSeconds > MaxTokenSeconds) {
+		errs = append(errs, fmt.Errorf("tokens.expirationSeconds must be between %d and %d, not %d",
+			MinTokenSeconds, MaxTokenSeconds, t.ExpirationSeconds))
+	}
+	if lifetime := t.Lifetime(0); t.RefreshSeconds < 0 || t.RefreshSeconds >= lifetime {
+		errs = append(errs, fmt.Errorf("tokens.refreshSeconds must be positive and below the token lifetime (%d), not %d",
+			lifetime, t.RefreshSeconds))
+	}
+	return errors.Join(errs...)
 }

@@ -49,3 +49,24 @@ func TestTokenRefreshAt(t *testing.T) {
 		})
 	}
 }
+
+func TestTokensValidate(t *testing.T) {
+	tests := []struct {
+		tokens Tokens
+		ok     bool
+	}{
+		{tokens: Tokens{}, ok: true},
+		{tokens: Tokens{ExpirationSeconds: 600, RefreshSeconds: 20}, ok: true},
+		{tokens: Tokens{ExpirationSeconds: 86400}, ok: true},
+		{tokens: Tokens{ExpirationSeconds: 599}},
+		{tokens: Tokens{ExpirationSeconds: 86401}},
+		{tokens: Tokens{RefreshSeconds: 3600}},
+		{tokens: Tokens{ExpirationSeconds: 600, RefreshSeconds: 600}},
+		{tokens: Tokens{RefreshSeconds: -1}},
+	}
+	for _, tt := range tests {
+		if err := tt.tokens.Validate(); (err == nil) != tt.ok {
+			t.Errorf("Validate(%+v) = %v, want ok %v", tt.tokens, err, tt.ok)
+		}
+	}
+}
