@@ -54,7 +54,8 @@ func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev
 
 // current reports whether a token Secret belongs to the virtual and host pods, holds a
 // token for every source and is not due for a refresh at now. A Secret without issue and
-// expiry times (one-year tokens of earlier versions) is due.
+// expiry times (one-year tokens of earlier versions) is due; a finished pod's tokens are
+// not refreshed (the kubelet's rule too).
 func current(s *corev1.Secret, vPod, hPod *corev1.Pod, sources []tokenSource, t synccontext.Tokens, now time.Time) bool {
 	if s.Annotations[translate.AnnotationUID] != string(vPod.UID) || !ownedBy(s, hPod) {
 		return false
@@ -65,7 +66,12 @@ func current(s *corev1.Secret, vPod, hPod *corev1.Pod, sources []tokenSource, t 
 		}
 	}
 	refresh, ok := refreshAt(s, t)
-	return ok && now.Before(refresh)
+	return ok && (now.Before(refresh) || finished(vPod))
+}
+
+// finished reports whether all of a pod's containers have terminated for good.
+func finished(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
 // refreshAt is when the tokens of a token Secret are due, from its annotations.
@@ -83,7 +89,7 @@ func refreshAt(s *corev1.Secret, t synccontext.Tokens) (time.Time, bool) {
 // Secret, the Secret watch brings the pod back instead.
 func (Syncer) RequeueAfter(ctx context.Context, sc *synccontext.Context, vObj client.Object) (time.Duration, error) {
 	vPod := vObj.(*corev1.Pod)
-	if len(tokenSources(&vPod.Spec)) == 0 {
+	if finished(vPod) || len(tokenSources(&vPod.Spec)) == 0 {
 		return 0, nil
 	}
 	var s corev1.Secret

@@ -162,16 +162,19 @@ func TestTokenSecretCurrent(t *testing.T) {
 		return s
 	}
 	tests := []struct {
-		name   string
-		secret *corev1.Secret
-		tokens synccontext.Tokens
-		want   bool
+		name     string
+		secret   *corev1.Secret
+		tokens   synccontext.Tokens
+		finished bool
+		want     bool
 	}{
 		{name: "issued 30 of 60 minutes ago", secret: secret(func(*corev1.Secret) {}), want: true},
 		{name: "80% of the lifetime passed", secret: secret(func(s *corev1.Secret) {
 			s.Annotations[AnnotationTokenIssued], s.Annotations[AnnotationTokenExpires] = "2026-01-01T11:00:00Z", "2026-01-01T12:10:00Z"
 		})},
 		{name: "explicit refresh passed", secret: secret(func(*corev1.Secret) {}), tokens: synccontext.Tokens{RefreshSeconds: 1800}},
+		{name: "a finished pod's tokens are not refreshed", secret: secret(func(*corev1.Secret) {}), tokens: synccontext.Tokens{RefreshSeconds: 1800},
+			finished: true, want: true},
 		{name: "a one-year Secret from before has no issue time", secret: secret(func(s *corev1.Secret) {
 			delete(s.Annotations, AnnotationTokenIssued)
 			delete(s.Annotations, AnnotationTokenExpires)
@@ -182,7 +185,11 @@ func TestTokenSecretCurrent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := current(tt.secret, vPod, hPod, sources, tt.tokens, now); got != tt.want {
+			v := vPod.DeepCopy()
+			if tt.finished {
+				v.Status.Phase = corev1.PodSucceeded
+			}
+			if got := current(tt.secret, v, hPod, sources, tt.tokens, now); got != tt.want {
 				t.Errorf("current = %v, want %v", got, tt.want)
 			}
 		})
