@@ -63,6 +63,24 @@ func TestPodTokensRefreshed(t *testing.T) {
 		t.Errorf("the restarted syncer re-issued tokens that were not due (issued %s, was %s)",
 			now.Annotations[pods.AnnotationTokenIssued], last.Annotations[pods.AnnotationTokenIssued])
 	}
+	replacesLegacySecret(t, tn, ns, now)
+}
+
+// replacesLegacySecret makes the token Secret look like one of an earlier version (a
+// one-year token, no issue or expiry time): the syncer replaces it at once.
+func replacesLegacySecret(t *testing.T, tn *tenant, ns string, s *corev1.Secret) {
+	t.Helper()
+	legacy := s.DeepCopy()
+	delete(legacy.Annotations, pods.AnnotationTokenIssued)
+	delete(legacy.Annotations, pods.AnnotationTokenExpires)
+	legacy.Data["token"] = []byte("one-year")
+	if _, err := tn.h.CoreV1().Secrets(tn.hostNS).Update(context.Background(), legacy, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	replaced := waitTokenSecret(t, tn, strings.TrimSuffix(s.Name, ".token"), func(s *corev1.Secret) bool {
+		return s.Annotations[pods.AnnotationTokenIssued] != "" && string(s.Data["token"]) != "one-year"
+	})
+	checkTokens(t, tn, ns, replaced)
 }
 
 func waitServiceAccount(t *testing.T, tn *tenant, ns string) {
