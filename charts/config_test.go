@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tenantry/tenantry/api/podtokens"
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/charts"
 	"github.com/tenantry/tenantry/controlplane"
@@ -24,7 +25,8 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		tn.Spec.Sync = v1alpha1.Sync{Ingresses: true, Nodes: v1alpha1.SyncNodes{Enabled: true}}
 		tn.Spec.Datastore = &v1alpha1.Datastore{Type: v1alpha1.DatastorePostgres, SecretRef: &v1alpha1.SecretKeyRef{Name: "team-db"}}
 	})
-	objs, err := render.VCluster(tn, render.VClusterOptions{ServiceCIDR: "10.96.0.0/16"})
+	tokens := podtokens.Tokens{ExpirationSeconds: 900, RefreshSeconds: 60}
+	objs, err := render.VCluster(tn, render.VClusterOptions{ServiceCIDR: "10.96.0.0/16", Tokens: tokens})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestConfigMapIsControlPlaneConfig(t *testing.T) {
 		Name: "team-x", HostNamespace: "custom-ns", DataDir: "/data", BinDir: "/usr/local/bin",
 		APIPort: 6443, DNSPort: 1053, ProbePort: 8080, ServiceCIDR: "10.96.0.0/16",
 		ServiceName: "vc-team-x", ExternalHosts: []string{"x.example.com"}, KubeconfigSecret: "vc-team-x-kubeconfig",
-		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync, DatastoreType: v1alpha1.DatastorePostgres,
+		Owners: tn.Spec.Owners, Pods: tn.Spec.Pods, Sync: tn.Spec.Sync, DatastoreType: v1alpha1.DatastorePostgres, Tokens: tokens,
 	}
 	gotY, _ := yaml.Marshal(cfg)
 	wantY, _ := yaml.Marshal(want)

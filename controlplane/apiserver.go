@@ -27,6 +27,8 @@ func (c *Config) apiServerSpec(p *PKI, kinePort int, advertise string) supervise
 			"--client-ca-file=" + p.Path("ca.crt"), "--authorization-mode=Node,RBAC",
 			"--service-account-issuer=https://kubernetes.default.svc." + ClusterDomain,
 			"--service-account-key-file=" + p.Path("sa.pub"), "--service-account-signing-key-file=" + p.Path("sa.key"),
+			// A token requested for the legacy 3607 s lives 3607 s, not a year.
+			"--service-account-extend-token-expiration=false",
 			"--service-cluster-ip-range=" + c.ServiceCIDR, "--allow-privileged=true",
 			"--kubelet-preferred-address-types=InternalIP", "--profiling=false",
 			// Virtual nodes point at the syncer's kubelet API (pod logs); both ends use the CA.

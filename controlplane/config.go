@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"github.com/tenantry/tenantry/api/podtokens"
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
@@ -48,4 +49,8 @@ type Config struct {
 	// Pods and Sync come from the tenant file and configure the syncer.
 	Pods v1alpha1.PodPolicy `json:"pods,omitempty"`
 	Sync v1alpha1.Sync      `json:"sync,omitempty"`
+	// Tokens is the lifetime (expirationSeconds, default 3600, 600 to 86400) and refresh
+	// (refreshSeconds, default 80% of the lifetime) of pods' service account tokens. A
+	// platform setting: no tenant input sets it.
+	Tokens podtokens.Tokens `json:"tokens,omitempty"`
 }

@@ -88,6 +88,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: serviceCIDR: %w", ErrInvalidConfig, err))
 		}
 	}
+	if err := c.Tokens.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidConfig, err))
+	}
 	for _, o := range c.Owners {
 		if o.Kind != "User" && o.Kind != "Group" {
 			errs = append(errs, fmt.Errorf("%w: owner %q: kind must be User or Group, not %q", ErrInvalidConfig, o.Name, o.Kind))

@@ -31,6 +31,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigErrors(t *testing.T) {
 	t.Setenv("POD_NAMESPACE", "")
+	const base = "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\n"
 	tests := []struct {
 		name, yaml string
 		invalid    bool
@@ -39,6 +40,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad owner kind", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nowners: [{kind: Robot, name: r}]\n", true},
 		{"bad CIDR", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nserviceCIDR: nope\n", true},
 		{"unknown field", "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\nbogus: 1\n", false},
+		{"token lifetime above a day", base + "tokens: {expirationSeconds: 86401}\n", true},
+		{"token lifetime below TokenRequest's minimum", base + "tokens: {expirationSeconds: 599}\n", true},
+		{"token refresh after the default expiry", base + "tokens: {refreshSeconds: 3600}\n", true},
+		{"token refresh after the expiry", base + "tokens: {expirationSeconds: 600, refreshSeconds: 601}\n", true},
+		{"negative token refresh", base + "tokens: {refreshSeconds: -1}\n", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,5 +117,17 @@ func TestLoadConfigDatastore(t *testing.T) {
 				t.Fatalf("Datastore %q, want %q", cfg.Datastore, tc.env)
 			}
 		})
+	}
+}
+
+func TestLoadConfigTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vcluster.yaml")
+	writeTestFile(t, path, "name: t\nhostNamespace: n\nserviceName: vc\nkubeconfigSecret: s\ntokens: {expirationSeconds: 600, refreshSeconds: 20}\n")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Tokens.ExpirationSeconds != 600 || cfg.Tokens.RefreshSeconds != 20 {
+		t.Errorf("tokens %+v", cfg.Tokens)
 	}
 }

@@ -21,6 +21,7 @@ func TestComponentFlags(t *testing.T) {
 			"--etcd-servers=http://127.0.0.1:2379", "--secure-port=6443", "--advertise-address=10.244.0.7",
 			"--service-cluster-ip-range=10.96.0.0/12", "--endpoint-reconciler-type=none", "--authorization-mode=Node,RBAC",
 			"--client-ca-file=/data/pki/ca.crt", "--service-account-signing-key-file=/data/pki/sa.key",
+			"--service-account-extend-token-expiration=false",
 		}},
 		{cfg.controllerManagerSpec(p, "/data/pki/cm.kubeconfig", 10257), []string{
 			"--controllers=" + controllers,

@@ -187,7 +187,7 @@ func runSyncer(ctx context.Context, cfg Config, opts Options, pki *PKI, serviceI
 	err := syncer.Run(ctx, syncer.Config{
 		Virtual: cfg.localConfig(pki), Host: opts.Host, Name: cfg.Name, HostNamespace: cfg.HostNamespace,
 		Pods: cfg.Pods, Sync: cfg.Sync, ServiceHost: serviceIP, ServicePort: ServicePort,
-		DNSServer: serviceIP, VirtualCA: pki.CAPEM, KubeletPort: cfg.KubeletPort,
+		DNSServer: serviceIP, VirtualCA: pki.CAPEM, KubeletPort: cfg.KubeletPort, Tokens: cfg.Tokens,
 	})
 	switch {
 	case ctx.Err() != nil:

@@ -102,6 +102,9 @@ type Agent struct {
 
 // New builds an Agent for the host cluster behind cfg.
 func New(cfg *rest.Config, opts Options) (*Agent, error) {
+	if err := opts.VCluster.Tokens.Validate(); err != nil {
+		return nil, fmt.Errorf("virtual clusters: %w", err)
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
 	}

@@ -191,7 +191,7 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 		}
 	}
 	for i := range s.Volumes {
-		tameVolume(&s.Volumes[i].VolumeSource, i)
+		tameVolume(&s.Volumes[i].VolumeSource, i+len(s.Volumes[i].Name)) // the name varies the type kept
 	}
 	if a := s.Affinity; a != nil {
 		for _, terms := range [][]corev1.PodAffinityTerm{podTerms(a.PodAffinity), antiTerms(a.PodAntiAffinity)} {
@@ -271,6 +271,9 @@ func tameVolume(s *corev1.VolumeSource, i int) {
 		for j := range p.Sources {
 			p.Sources[j].DownwardAPI = nil
 		}
+		// A token source is allowed; the host gets a projection of the pod's token Secret.
+		p.Sources = append(p.Sources, corev1.VolumeProjection{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
+			Audience: "vault", Path: "vault/token"}})
 	}
 	if e := s.Ephemeral; e != nil && e.VolumeClaimTemplate != nil {
 		tameClaim(&e.VolumeClaimTemplate.Spec, false)

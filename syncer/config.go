@@ -3,6 +3,7 @@ package syncer
 import (
 	"k8s.io/client-go/rest"
 
+	"github.com/tenantry/tenantry/api/podtokens"
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	// every virtual node advertises to the virtual API server; default kubeletapi.DefaultPort.
 	// Whoever runs the syncer serves it (see kubeletapi.Listen).
 	KubeletPort int
+	// Tokens is the lifetime and refresh of pods' service account tokens; zero values take
+	// the defaults (1 hour, refreshed at 80%).
+	Tokens podtokens.Tokens
 	// DisableChecks is for tests of host-side guards only: the syncer then copies virtual
 	// objects raw (names and references still translated), as it did before it built host
 	// objects from allow-lists, so a test can show the host refuses on its own what the

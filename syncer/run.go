@@ -132,7 +132,7 @@ func newContext(cfg Config, mgr manager.Manager, host cluster.Cluster, scheme *r
 		Host: host.GetClient(), HostCache: host.GetCache(), HostReader: host.GetAPIReader(),
 		Recorder: broadcaster.NewRecorder(scheme, corev1.EventSource{Component: "tenantry-syncer"}),
 		Pods:     cfg.Pods, Sync: cfg.Sync, ServiceHost: cfg.ServiceHost, ServicePort: cfg.ServicePort,
-		DNSServer: cfg.DNSServer, VirtualCA: cfg.VirtualCA, KubeletPort: cfg.KubeletPort,
+		DNSServer: cfg.DNSServer, VirtualCA: cfg.VirtualCA, KubeletPort: cfg.KubeletPort, Tokens: cfg.Tokens,
 	}
 	if sc.KubeletPort == 0 {
 		sc.KubeletPort = kubeletapi.DefaultPort

@@ -41,6 +41,10 @@ const (
 	// every other key (a CNI's, a mesh's, a mutating webhook's) alone.
 	VClusterAnnotationManagedLabels      = "vcluster.tenantry.dev/managed-labels"
 	VClusterAnnotationManagedAnnotations = "vcluster.tenantry.dev/managed-annotations"
+	// VClusterAnnotationTokenIssued and VClusterAnnotationTokenExpires record, on a pod's
+	// token Secret, when its tokens were issued and when the first of them expires.
+	VClusterAnnotationTokenIssued  = "vcluster.tenantry.dev/token-issued-at"
+	VClusterAnnotationTokenExpires = "vcluster.tenantry.dev/token-expires-at"
 	// VClusterLabelControlPlane selects a virtual cluster's own control-plane pod (the host
 	// Service vc-<tenant> selects on it). No synced object ever carries it: it is in the
 	// reserved domain, which the syncer refuses on virtual objects.

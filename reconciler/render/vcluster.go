@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/tenantry/tenantry/api/podtokens"
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/charts"
 )
@@ -29,6 +30,9 @@ type VClusterOptions struct {
 	ServiceCIDR string
 	// Resources of the control plane container; nil keeps the chart's.
 	Resources *corev1.ResourceRequirements
+	// Tokens is the lifetime and refresh of pods' service account tokens; zero keeps the
+	// defaults (1 hour, refreshed at 80%).
+	Tokens podtokens.Tokens
 }
 
 // VClusterName is the name of a tenant's virtual cluster objects (StatefulSet, Service, ...).
@@ -85,7 +89,11 @@ func VClusterValues(t *v1alpha1.Tenant, o VClusterOptions) (map[string]any, erro
 	if o.Resources != nil {
 		resources = o.Resources
 	}
-	for key, field := range map[string]any{"owners": t.Spec.Owners, "pods": t.Spec.Pods, "sync": t.Spec.Sync, "resources": resources} {
+	fields := map[string]any{"owners": t.Spec.Owners, "pods": t.Spec.Pods, "sync": t.Spec.Sync, "resources": resources}
+	if o.Tokens != (podtokens.Tokens{}) {
+		fields["tokens"] = o.Tokens
+	}
+	for key, field := range fields {
 		m, err := jsonValue(field)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %s: %w", t.Name, key, err)

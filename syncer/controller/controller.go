@@ -172,7 +172,20 @@ func (r *reconciler) sync(ctx context.Context, vObj, hObj client.Object) (reconc
 			return reconcile.Result{}, err
 		}
 	}
-	return reconcile.Result{}, nil
+	return r.requeue(ctx, vObj)
+}
+
+// requeue asks for the next sync of vObj when its kind wants one later (types.Requeuer).
+func (r *reconciler) requeue(ctx context.Context, vObj client.Object) (reconcile.Result, error) {
+	rq, ok := r.s.(types.Requeuer)
+	if !ok {
+		return reconcile.Result{}, nil
+	}
+	after, err := rq.RequeueAfter(ctx, r.sc, vObj)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: after}, nil
 }
 
 // get reads key into a new object of the kind; nil when it does not exist.

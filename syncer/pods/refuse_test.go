@@ -27,6 +27,9 @@ func TestToHostRefuses(t *testing.T) {
 			p.Spec.Volumes = []corev1.Volume{{Name: "x", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, {Name: "v", VolumeSource: v}}
 		}
 	}
+	projectedToken := func(t corev1.ServiceAccountTokenProjection) func(*corev1.Pod) {
+		return volume(corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &t}}}})
+	}
 	claim := func(edit func(*corev1.PersistentVolumeClaimSpec)) corev1.VolumeSource {
 		tmpl := &corev1.PersistentVolumeClaimTemplate{}
 		edit(&tmpl.Spec)
@@ -90,9 +93,11 @@ func TestToHostRefuses(t *testing.T) {
 			want: "spec.volumes[1].nfs is not allowed: only configMap"},
 		{name: "two volume types in one", edit: volume(corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}, GitRepo: &corev1.GitRepoVolumeSource{}}),
 			policy: all, want: "spec.volumes[1].emptyDir,gitRepo is not allowed"},
-		{name: "projected service account token", edit: volume(corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
-			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Audience: "vault", Path: "t"}}}}}),
-			want: "spec.volumes[1].projected.sources[0].serviceAccountToken is not allowed: projected service account tokens with custom audiences are not supported yet"},
+		{name: "projected service account token", edit: projectedToken(corev1.ServiceAccountTokenProjection{Audience: "vault", ExpirationSeconds: new(int64(600)), Path: "t"})},
+		{name: "projected token shorter than the API allows", edit: projectedToken(corev1.ServiceAccountTokenProjection{ExpirationSeconds: new(int64(599)), Path: "t"}),
+			want: "spec.volumes[1].projected.sources[0].serviceAccountToken.expirationSeconds is not allowed: shorter than 600 seconds"},
+		{name: "projected token without a path", edit: projectedToken(corev1.ServiceAccountTokenProjection{Audience: "vault"}),
+			want: "spec.volumes[1].projected.sources[0].serviceAccountToken.path is not allowed: a token needs a path"},
 		{name: "cluster trust bundle", edit: volume(corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
 			{ClusterTrustBundle: &corev1.ClusterTrustBundleProjection{Path: "b"}}}}}),
 			want: "spec.volumes[1].projected.sources[0].clusterTrustBundle is not allowed"},

@@ -3,12 +3,15 @@ package pods
 import (
 	"context"
 	"fmt"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/api/podtokens"
+	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/syncer/synccontext"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -16,25 +19,30 @@ import (
 // tokenKind marks token Secrets in AnnotationKind, so the secrets syncer leaves them alone.
 const tokenKind = "ServiceAccountToken"
 
-// tokenSeconds is how long a pod's token lives; it is bound to the virtual pod, so it
-// stops working when that pod is deleted.
-const tokenSeconds = int64(365 * 24 * 3600)
+// Annotations of a token Secret: when its tokens were issued and when the first of them
+// expires (RFC 3339), so a restarted syncer knows when to refresh them.
+const (
+	AnnotationTokenIssued  = wellknown.VClusterAnnotationTokenIssued
+	AnnotationTokenExpires = wellknown.VClusterAnnotationTokenExpires
+)
 
-// ensureToken makes sure the host pod's token Secret exists and belongs to this virtual pod.
+// ensureToken makes sure the host pod's token Secret exists, belongs to this virtual pod,
+// holds every token the pod mounts and is not due for a refresh.
 func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) error {
-	if !hasTokenVolume(vPod) {
+	sources := tokenSources(&vPod.Spec)
+	if len(sources) == 0 {
 		return nil
 	}
 	key := client.ObjectKey{Namespace: hPod.Namespace, Name: TokenSecretName(hPod.Name)}
 	var existing corev1.Secret
 	err := sc.Host.Get(ctx, key, &existing)
-	if err == nil && existing.Annotations[translate.AnnotationUID] == string(vPod.UID) && ownedBy(&existing, hPod) {
-		return nil
-	}
 	if client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("reading token secret %s: %w", key.Name, err)
 	}
-	secret, err := tokenSecret(ctx, sc, vPod, hPod)
+	if err == nil && current(&existing, vPod, hPod, sources, sc.Tokens, time.Now()) {
+		return nil
+	}
+	secret, err := tokenSecret(ctx, sc, vPod, hPod, sources)
 	if err != nil {
 		return err
 	}
@@ -45,44 +53,110 @@ func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev
 	return sc.CreateHost(ctx, vPod, secret)
 }
 
-func hasTokenVolume(pod *corev1.Pod) bool {
-	for _, v := range pod.Spec.Volumes {
-		if isTokenVolume(v) {
-			return true
+// current reports whether a token Secret belongs to the virtual and host pods, holds a
+// token for every source and is not due for a refresh at now. A Secret without issue and
+// expiry times (one-year tokens of earlier versions) is due; a finished pod's tokens are
+// not refreshed (the kubelet's rule too).
+func current(s *corev1.Secret, vPod, hPod *corev1.Pod, sources []tokenSource, t podtokens.Tokens, now time.Time) bool {
+	if s.Annotations[translate.AnnotationUID] != string(vPod.UID) || !ownedBy(s, hPod) {
+		return false
+	}
+	for _, src := range sources {
+		if len(s.Data[src.key]) == 0 {
+			return false
 		}
 	}
-	return false
+	refresh, ok := refreshAt(s, t)
+	return ok && (now.Before(refresh) || finished(vPod))
 }
 
-// tokenSecret requests a token for the virtual pod's service account from the virtual
-// API server and wraps it in a Secret owned by the host pod.
-func tokenSecret(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) (*corev1.Secret, error) {
-	sa := vPod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
+// finished reports whether all of a pod's containers have terminated for good.
+func finished(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// refreshAt is when the tokens of a token Secret are due, from its annotations.
+func refreshAt(s *corev1.Secret, t podtokens.Tokens) (time.Time, bool) {
+	issued, err1 := time.Parse(time.RFC3339, s.Annotations[AnnotationTokenIssued])
+	expires, err2 := time.Parse(time.RFC3339, s.Annotations[AnnotationTokenExpires])
+	if err1 != nil || err2 != nil {
+		return time.Time{}, false
 	}
-	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
-		ExpirationSeconds: new(tokenSeconds),
-		BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: vPod.Name, UID: vPod.UID},
-	}}
-	tr, err := sc.VirtualClientset.CoreV1().ServiceAccounts(vPod.Namespace).CreateToken(ctx, sa, req, metav1.CreateOptions{})
-	if err != nil {
-		return nil, sc.SyncError(vPod, fmt.Errorf("requesting a token for service account %s: %w", sa, err))
+	return t.RefreshAt(issued, expires), true
+}
+
+// RequeueAfter implements types.Requeuer: a pod with tokens is synced again when they are
+// due, so they are refreshed although nothing else changes. While the host cache lacks the
+// Secret, the Secret watch brings the pod back instead.
+func (Syncer) RequeueAfter(ctx context.Context, sc *synccontext.Context, vObj client.Object) (time.Duration, error) {
+	vPod := vObj.(*corev1.Pod)
+	if finished(vPod) || len(tokenSources(&vPod.Spec)) == 0 {
+		return 0, nil
+	}
+	var s corev1.Secret
+	key := client.ObjectKey{Namespace: sc.HostNamespace, Name: TokenSecretName(sc.Name(vPod.Name, vPod.Namespace))}
+	if err := sc.Host.Get(ctx, key, &s); err != nil {
+		return 0, client.IgnoreNotFound(err)
+	}
+	at, ok := refreshAt(&s, sc.Tokens)
+	if !ok {
+		return 0, nil
+	}
+	return max(time.Until(at), time.Second), nil
+}
+
+// tokenSecret requests every token of sources for the virtual pod's service account from
+// the virtual API server, bound to the virtual pod, and wraps them in a Secret owned by
+// the host pod.
+func tokenSecret(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod, sources []tokenSource) (*corev1.Secret, error) {
+	issued := time.Now().Truncate(time.Second)
+	data := map[string][]byte{}
+	var expires time.Time
+	for _, src := range sources {
+		tr, err := requestToken(ctx, sc, vPod, src)
+		if err != nil {
+			return nil, err
+		}
+		data[src.key] = []byte(tr.Status.Token)
+		if exp := tr.Status.ExpirationTimestamp.Time; expires.IsZero() || exp.Before(expires) {
+			expires = exp
+		}
+		if src.key == corev1.ServiceAccountTokenKey {
+			data[corev1.ServiceAccountRootCAKey] = sc.VirtualCA
+			data[corev1.ServiceAccountNamespaceKey] = []byte(vPod.Namespace)
+		}
 	}
 	meta := metav1.ObjectMeta{Name: TokenSecretName(hPod.Name), Namespace: hPod.Namespace}
 	meta.Labels = map[string]string{translate.LabelManagedBy: sc.VCluster, translate.LabelNamespace: vPod.Namespace}
 	meta.Annotations = map[string]string{
 		translate.AnnotationName: vPod.Name, translate.AnnotationNamespace: vPod.Namespace,
 		translate.AnnotationUID: string(vPod.UID), translate.AnnotationKind: tokenKind,
+		AnnotationTokenIssued: issued.UTC().Format(time.RFC3339), AnnotationTokenExpires: expires.UTC().Format(time.RFC3339),
 	}
 	if hPod.UID != "" {
 		meta.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: hPod.Name, UID: hPod.UID}}
 	}
-	return &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{
-		corev1.ServiceAccountTokenKey:     []byte(tr.Status.Token),
-		corev1.ServiceAccountRootCAKey:    sc.VirtualCA,
-		corev1.ServiceAccountNamespaceKey: []byte(vPod.Namespace),
-	}}, nil
+	return &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: data}, nil
+}
+
+// requestToken asks the virtual API server for one token of the pod's service account.
+func requestToken(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod, src tokenSource) (*authenticationv1.TokenRequest, error) {
+	sa := vPod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		ExpirationSeconds: new(sc.Tokens.Lifetime(src.seconds)),
+		BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: vPod.Name, UID: vPod.UID},
+	}}
+	if src.audience != "" {
+		req.Spec.Audiences = []string{src.audience}
+	}
+	tr, err := sc.VirtualClientset.CoreV1().ServiceAccounts(vPod.Namespace).CreateToken(ctx, sa, req, metav1.CreateOptions{})
+	if err != nil {
+		return nil, sc.SyncError(vPod, fmt.Errorf("requesting a token for service account %s: %w", sa, err))
+	}
+	return tr, nil
 }
 
 func ownedBy(secret *corev1.Secret, hPod *corev1.Pod) bool {

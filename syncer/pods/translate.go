@@ -51,6 +51,9 @@ func ToHost(vPod *corev1.Pod, o Options) (*corev1.Pod, error) {
 		return nil, err
 	}
 	rewrite(hPod, vPod, o)
+	if !o.DisableChecks {
+		replaceTokenSources(&hPod.Spec, TokenSecretName(hPod.Name))
+	}
 	return hPod, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/tenantry/tenantry/api/podtokens"
 	"github.com/tenantry/tenantry/syncer/pvcs"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -121,9 +122,10 @@ func (b *specBuilder) templateMeta(path string, labels, annotations map[string]s
 	return outL, outA
 }
 
-// projected copies configMap, secret and downwardAPI sources. A serviceAccountToken
-// source outside the kube-api-access volume would make the host kubelet mint a host
-// token; it is refused, as are sources the syncer cannot translate.
+// projected copies configMap, secret, downwardAPI and serviceAccountToken sources. A
+// serviceAccountToken source is kept only until the rewrite turns it into a projection of
+// the pod's token Secret (replaceTokenSources): left as it is, the host kubelet would mint
+// a host token. Sources the syncer cannot translate are refused.
 func (b *specBuilder) projected(path string, v *corev1.ProjectedVolumeSource) *corev1.ProjectedVolumeSource {
 	out := &corev1.ProjectedVolumeSource{DefaultMode: cp(v.DefaultMode), Sources: make([]corev1.VolumeProjection, 0, len(v.Sources))}
 	for i := range v.Sources {
@@ -131,9 +133,9 @@ func (b *specBuilder) projected(path string, v *corev1.ProjectedVolumeSource) *c
 		set := setFields(s)
 		switch {
 		case len(set) != 1:
-			b.refuse(p, "a projected source has exactly one of configMap, secret or downwardAPI")
+			b.refuse(p, "a projected source has exactly one of configMap, secret, downwardAPI or serviceAccountToken")
 		case s.ServiceAccountToken != nil:
-			b.refuse(p+".serviceAccountToken", "projected service account tokens with custom audiences are not supported yet")
+			out.Sources = append(out.Sources, corev1.VolumeProjection{ServiceAccountToken: b.serviceAccountToken(p+".serviceAccountToken", s.ServiceAccountToken)})
 		case s.ConfigMap != nil:
 			out.Sources = append(out.Sources, corev1.VolumeProjection{ConfigMap: &corev1.ConfigMapProjection{
 				LocalObjectReference: corev1.LocalObjectReference{Name: s.ConfigMap.Name}, Items: keyPaths(s.ConfigMap.Items), Optional: cp(s.ConfigMap.Optional)}})
@@ -143,10 +145,21 @@ func (b *specBuilder) projected(path string, v *corev1.ProjectedVolumeSource) *c
 		case s.DownwardAPI != nil:
 			out.Sources = append(out.Sources, corev1.VolumeProjection{DownwardAPI: &corev1.DownwardAPIProjection{Items: downwardItems(s.DownwardAPI.Items)}})
 		default:
-			b.refuse(p+"."+set[0], "only configMap, secret and downwardAPI sources are supported")
+			b.refuse(p+"."+set[0], "only configMap, secret, downwardAPI and serviceAccountToken sources are supported")
 		}
 	}
 	return out
+}
+
+// serviceAccountToken checks a projected token source as the API does and copies it.
+func (b *specBuilder) serviceAccountToken(path string, t *corev1.ServiceAccountTokenProjection) *corev1.ServiceAccountTokenProjection {
+	if t.ExpirationSeconds != nil && *t.ExpirationSeconds < podtokens.MinTokenSeconds {
+		b.refuse(path+".expirationSeconds", "shorter than "+strconv.FormatInt(podtokens.MinTokenSeconds, 10)+" seconds, the least the API allows")
+	}
+	if t.Path == "" {
+		b.refuse(path+".path", "a token needs a path")
+	}
+	return &corev1.ServiceAccountTokenProjection{Audience: t.Audience, ExpirationSeconds: cp(t.ExpirationSeconds), Path: t.Path}
 }
 
 func keyPaths(in []corev1.KeyToPath) []corev1.KeyToPath {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/api/podtokens"
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -48,6 +49,8 @@ type Context struct {
 	VirtualCA              []byte
 	// KubeletPort is the syncer's kubelet API port, on loopback, that virtual nodes advertise.
 	KubeletPort int
+	// Tokens is the lifetime and refresh of pods' service account tokens.
+	Tokens podtokens.Tokens
 }
 
 // SyncError records a Warning SyncError event on a virtual object and returns err.

@@ -3,6 +3,7 @@ package types
 
 import (
 	"context"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -56,4 +57,11 @@ type Indexer interface {
 // HostIndexer registers field indexes on the host cache before controllers start.
 type HostIndexer interface {
 	IndexHost(ctx context.Context, idx client.FieldIndexer) error
+}
+
+// Requeuer asks for another sync of an object later although nothing changes, e.g. to
+// refresh a pod's expiring token: after a successful sync, the object is synced again
+// after the returned duration (zero: not until something changes).
+type Requeuer interface {
+	RequeueAfter(ctx context.Context, sc *synccontext.Context, vObj client.Object) (time.Duration, error)
 }

@@ -23,13 +23,18 @@ type gitAgent struct {
 	names map[string]bool // tenants committed, whose namespaces go at the end
 }
 
-// newGitAgent makes an empty repo and an agent named after instance, with the CRDs installed.
-func newGitAgent(t *testing.T, instance string) *gitAgent {
+// newGitAgent makes an empty repo and an agent named after instance, with the CRDs
+// installed; edits change the agent's options (e.g. host-wide virtual cluster settings).
+func newGitAgent(t *testing.T, instance string, edits ...func(*reconciler.Options)) *gitAgent {
 	t.Helper()
-	e := framework.NewEnv(t, host.Config, reconciler.Options{
+	opts := reconciler.Options{
 		Instance: instance, VirtualClusters: true, HealthTimeout: 3 * time.Minute,
 		VCluster: render.VClusterOptions{ImageRepository: render.DefaultVClusterImage, PullPolicy: corev1.PullNever},
-	})
+	}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	e := framework.NewEnv(t, host.Config, opts)
 	e.LogToTest(0)
 	g := &gitAgent{Env: e, t: t, names: map[string]bool{}}
 	t.Cleanup(g.removeNamespaces)

@@ -19,6 +19,8 @@ import (
 type getOptions struct {
 	tokenFile, caFile string
 	retry             time.Duration
+	// every and window make `get` call every URL once per period for the window (repeat).
+	every, window time.Duration
 }
 
 // getAll resolves and fetches every URL in turn, retrying each until it answers 2xx or
@@ -29,12 +31,17 @@ func getAll(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.tokenFile, "token", "", "file holding a bearer token to send")
 	fs.StringVar(&o.caFile, "ca", "", "PEM file of CAs to trust for https")
 	fs.DurationVar(&o.retry, "retry", 30*time.Second, "keep retrying each URL this long")
+	fs.DurationVar(&o.every, "every", 0, "call every URL once per period, without retries, for -for; one line per call")
+	fs.DurationVar(&o.window, "for", time.Minute, "with -every: how long to keep calling")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	client, err := o.client()
 	if err != nil {
 		return err
+	}
+	if o.every > 0 {
+		return o.repeat(ctx, client, fs.Args(), out)
 	}
 	for _, raw := range fs.Args() {
 		if err := o.getWithRetry(ctx, client, raw, out); err != nil {
@@ -47,7 +54,10 @@ func getAll(ctx context.Context, args []string, out io.Writer) error {
 func (o getOptions) getWithRetry(ctx context.Context, client *http.Client, raw string, out io.Writer) error {
 	deadline := time.Now().Add(o.retry)
 	for {
-		err := o.get(ctx, client, raw, out)
+		token, err := o.token()
+		if err == nil {
+			err = get(ctx, client, raw, token, out)
+		}
 		if err == nil || time.Now().After(deadline) {
 			return err
 		}
@@ -60,8 +70,9 @@ func (o getOptions) getWithRetry(ctx context.Context, client *http.Client, raw s
 	}
 }
 
-// get prints "resolve HOST: ADDRS" then "GET URL: STATUS" and the body.
-func (o getOptions) get(ctx context.Context, client *http.Client, raw string, out io.Writer) error {
+// get prints "resolve HOST: ADDRS" then "GET URL: STATUS" and the body; a non-empty token
+// is sent as a bearer token.
+func get(ctx context.Context, client *http.Client, raw, token string, out io.Writer) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("parsing %q: %w", raw, err)
@@ -74,12 +85,8 @@ func (o getOptions) get(ctx context.Context, client *http.Client, raw string, ou
 	if err != nil {
 		return fmt.Errorf("request %s: %w", raw, err)
 	}
-	if o.tokenFile != "" {
-		token, err := os.ReadFile(o.tokenFile)
-		if err != nil {
-			return fmt.Errorf("reading token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -95,6 +102,18 @@ func (o getOptions) get(ctx context.Context, client *http.Client, raw string, ou
 	}
 	_, err = fmt.Fprintf(out, "resolve %s: %s\nGET %s: %s\n%s\n", u.Hostname(), strings.Join(addrs, ","), raw, resp.Status, body)
 	return err
+}
+
+// token reads the bearer token file anew; "" without -token.
+func (o getOptions) token() (string, error) {
+	if o.tokenFile == "" {
+		return "", nil
+	}
+	token, err := os.ReadFile(o.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("reading token: %w", err)
+	}
+	return strings.TrimSpace(string(token)), nil
 }
 
 func (o getOptions) client() (*http.Client, error) {

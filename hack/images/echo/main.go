@@ -11,7 +11,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: echo serve [-addr :8080] | echo get [-token FILE] [-ca FILE] [-retry DURATION] URL...")
+		fmt.Fprintln(os.Stderr, "usage: echo serve [-addr :8080] | echo get [-token FILE] [-ca FILE] [-retry DURATION] [-every DURATION -for DURATION] URL...")
 		os.Exit(2)
 	}
 	ctx := context.Background()
