@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # node-deps.sh installs the Debian packages the e2e tier's real node needs (containerd, runc,
-# CNI plugins, iptables, conntrack, iproute2, nftables, and the static busybox of the e2e
-# toolbox image) when any is missing. Idempotent: quick when present.
+# CNI plugins, iptables, conntrack, iproute2, nftables, the static busybox of the e2e
+# toolbox image, and the Postgres a tenant's external datastore test uses) when any is missing. Idempotent: quick when present.
 set -euo pipefail
 
 # package:command-or-file that proves it is installed.
@@ -14,6 +14,7 @@ wanted=(
 	iproute2:ip
 	nftables:nft
 	busybox-static:/bin/busybox
+	postgresql:/usr/lib/postgresql
 )
 
 missing=()
