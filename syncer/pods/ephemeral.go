@@ -12,12 +12,11 @@ import (
 // EphemeralToHost returns the host form of the virtual pod's ephemeral containers that
 // the host pod does not have yet (kubectl debug adds them; none is ever changed or
 // removed). Each is built from the allow-list under the pod policy, like any container,
-// and may target only a container of the pod. It returns a *translate.RefusedError
-// naming every refused field; then none may reach the host.
+// and may target only a container of the pod. A refused one is left out: the
+// *translate.RefusedError returned with the others names its refused fields.
 func EphemeralToHost(vPod, hPod *corev1.Pod, o Options) ([]corev1.EphemeralContainer, error) {
-	var refused translate.Refusals
-	b := specBuilder{t: o.Translator, policy: o.Pods, vns: vPod.Namespace, refused: &refused}
 	var out []corev1.EphemeralContainer
+	var refused translate.Refusals
 	for i := range vPod.Spec.EphemeralContainers {
 		v := &vPod.Spec.EphemeralContainers[i]
 		if hasEphemeral(hPod, v.Name) {
@@ -27,17 +26,21 @@ func EphemeralToHost(vPod, hPod *corev1.Pod, o Options) ([]corev1.EphemeralConta
 			out = append(out, *v.DeepCopy())
 			continue
 		}
-		out = append(out, b.ephemeralContainer("spec.ephemeralContainers["+strconv.Itoa(i)+"]", vPod, v))
-	}
-	if err := refused.Err(); err != nil {
-		return nil, err
+		var r translate.Refusals
+		b := specBuilder{t: o.Translator, policy: o.Pods, vns: vPod.Namespace, refused: &r}
+		c := b.ephemeralContainer("spec.ephemeralContainers["+strconv.Itoa(i)+"]", vPod, v)
+		if len(r) > 0 {
+			refused = append(refused, r...)
+			continue
+		}
+		out = append(out, c)
 	}
 	spec := corev1.PodSpec{EphemeralContainers: out}
 	VisitRefs(&spec, func(_ RefKind, name *string) { *name = o.Name(*name, vPod.Namespace) })
 	for i := range out {
 		rewriteContainer((*corev1.Container)(&out[i].EphemeralContainerCommon), o)
 	}
-	return out, nil
+	return out, refused.Err()
 }
 
 // ephemeralContainer builds one ephemeral container exactly as a container (the API

@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/syncer/synccontext"
-	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // resize applies the virtual pod's container resources to the host pod through the
@@ -33,17 +32,20 @@ func resize(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod
 	}
 }
 
+// debugHint tells a tenant how kubectl debug stays within Pod Security baseline: its
+// default profile (general) adds SYS_PTRACE to the debug container.
+const debugHint = " (kubectl debug --profile=baseline or --profile=restricted stays within Pod Security baseline)"
+
 // addEphemeral adds the virtual pod's new ephemeral containers to the host pod through
 // the host's pods/ephemeralcontainers subresource. A refused one becomes a SyncError
-// event and nothing is added; the rest of the pod keeps syncing.
+// event and never reaches the host; the others and the rest of the pod keep syncing.
 func addEphemeral(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) error {
 	add, err := EphemeralToHost(vPod, hPod, options(sc))
-	if translate.IsRefused(err) {
-		_ = sc.SyncError(vPod, err)
-		return nil
+	if err != nil {
+		_ = sc.SyncError(vPod, fmt.Errorf("%w%s", err, debugHint))
 	}
-	if err != nil || len(add) == 0 {
-		return err
+	if len(add) == 0 {
+		return nil
 	}
 	updated := hPod.DeepCopy()
 	updated.Spec.EphemeralContainers = append(updated.Spec.EphemeralContainers, add...)

@@ -25,7 +25,9 @@ func TestUpdated(t *testing.T) {
 	gpu := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a100", Effect: corev1.TaintEffectNoSchedule}
 	policyToleration := corev1.Toleration{Key: "tenants", Operator: corev1.TolerationOpExists}
 	deadline := func(s int64) func(*corev1.Pod) { return func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = &s } }
-	tolerate := func(ts ...corev1.Toleration) func(*corev1.Pod) { return func(p *corev1.Pod) { p.Spec.Tolerations = ts } }
+	tolerate := func(ts ...corev1.Toleration) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { p.Spec.Tolerations = ts }
+	}
 	for _, tc := range []struct {
 		name    string
 		host    func(*corev1.Pod) // the host pod before the update, if not host()
