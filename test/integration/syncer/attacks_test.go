@@ -108,14 +108,14 @@ func refusedAttacks() []attackCase {
 						VolumeName: "pv-of-team-b", AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}}}}}
 			})},
-		{name: "privileged debug container", setup: runningPod("attack"),
+		{name: "privileged debug container", hostClass: true, setup: runningPod("attack"),
 			want:   []string{"spec.ephemeralContainers[0].securityContext.privileged is not allowed"},
 			attack: addDebugContainer(sc(&corev1.SecurityContext{Privileged: new(true)}))},
-		{name: "debug container with SYS_PTRACE and SYS_ADMIN", setup: runningPod("attack"),
+		{name: "debug container with SYS_PTRACE and SYS_ADMIN", hostClass: true, setup: runningPod("attack"),
 			want: []string{"spec.ephemeralContainers[0].securityContext.capabilities.add[0] is not allowed: capability SYS_PTRACE",
 				"spec.ephemeralContainers[0].securityContext.capabilities.add[1] is not allowed: capability SYS_ADMIN"},
 			attack: addDebugContainer(sc(&corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE", "SYS_ADMIN"}}}))},
-		{name: "debug container without seccomp", setup: runningPod("attack"),
+		{name: "debug container without seccomp", hostClass: true, setup: runningPod("attack"),
 			want: []string{"spec.ephemeralContainers[0].securityContext.seccompProfile.type is not allowed"},
 			attack: addDebugContainer(sc(&corev1.SecurityContext{
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}}))},
