@@ -177,7 +177,7 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 	var v corev1.Pod
 	f.Fill(&v)
 	s := &v.Spec
-	s.HostIPC, s.EphemeralContainers, s.RuntimeClassName = false, nil, nil
+	s.HostIPC, s.RuntimeClassName = false, nil
 	if sc := s.SecurityContext; sc != nil {
 		sc.WindowsOptions, sc.SELinuxOptions = nil, &corev1.SELinuxOptions{Type: "container_t"}
 		sc.SeccompProfile, sc.AppArmorProfile = nil, nil
@@ -188,6 +188,13 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 	for _, list := range [][]corev1.Container{s.InitContainers, s.Containers} {
 		for i := range list {
 			tameContainer(&list[i])
+		}
+	}
+	for i := range s.EphemeralContainers {
+		tameContainer((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon))
+		s.EphemeralContainers[i].TargetContainerName = ""
+		if len(s.Containers) > 0 {
+			s.EphemeralContainers[i].TargetContainerName = s.Containers[0].Name
 		}
 	}
 	for i := range s.Volumes {
@@ -202,7 +209,14 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 		a.PodAffinity, a.PodAntiAffinity = nil, nil
 	}
 	all := v1alpha1.PodPolicy{AllowHostPath: true, AllowHostNetwork: true, AllowHostPID: true, AllowPrivileged: true}
-	return pods.ToHost(&v, pods.Options{Translator: t, Pods: all, ServiceHost: "10.0.0.1", ServicePort: 443, DNSServer: "10.0.0.2"})
+	o := pods.Options{Translator: t, Pods: all, ServiceHost: "10.0.0.1", ServicePort: 443, DNSServer: "10.0.0.2"}
+	h, err := pods.ToHost(&v, o)
+	if err != nil {
+		return nil, err
+	}
+	// Ephemeral containers reach the host pod later, through pods/ephemeralcontainers.
+	h.Spec.EphemeralContainers, err = pods.EphemeralToHost(&v, h, o)
+	return h, err
 }
 
 func podTerms(a *corev1.PodAffinity) []corev1.PodAffinityTerm {

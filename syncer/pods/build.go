@@ -11,8 +11,9 @@ import (
 	"github.com/tenantry/tenantry/syncer/translate"
 )
 
-// specBuilder builds a host pod spec field by field from a virtual one: what HostFields lists
-// is copied (or refused, with the reason), anything else is never copied. Names are
+// specBuilder builds a host pod spec field by field from a virtual one: what Fields lists
+// is copied (or refused, with the reason), anything else is never copied. Ephemeral
+// containers are left out: the API adds them only to an existing pod (EphemeralToHost). Names are
 // translated afterwards, by the same steps as the raw copy of DisableChecks.
 type specBuilder struct {
 	t       translate.Translator
@@ -53,9 +54,6 @@ func (b *specBuilder) spec(v *corev1.PodSpec) corev1.PodSpec {
 		s.OS = &corev1.PodOS{Name: v.OS.Name}
 	}
 	b.hostNamespaces(v)
-	if len(v.EphemeralContainers) > 0 {
-		b.refuse("spec.ephemeralContainers", "ephemeral containers are not synced to the host (kubectl debug is not supported)")
-	}
 	if v.RuntimeClassName != nil && *v.RuntimeClassName != "" {
 		b.refuse("spec.runtimeClassName", "the host's runtime classes are chosen by the platform")
 	}

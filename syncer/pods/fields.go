@@ -6,7 +6,8 @@ import "github.com/tenantry/tenantry/syncer/allowlist"
 // allowlist). Anything else in a virtual pod, including fields a later Kubernetes adds,
 // never reaches the host.
 var Fields = allowlist.Join(allowlist.Metadata, containerFields("spec.initContainers[]"), containerFields("spec.containers[]"),
-	volumeFields("spec.volumes[]"), allowlist.List{
+	containerFields("spec.ephemeralContainers[]"), volumeFields("spec.volumes[]"), allowlist.List{
+		"spec.ephemeralContainers[].targetContainerName",
 		"spec.restartPolicy", "spec.terminationGracePeriodSeconds", "spec.activeDeadlineSeconds",
 		"spec.dnsPolicy", "spec.dnsConfig.nameservers[]", "spec.dnsConfig.searches[]", "spec.dnsConfig.options[].name",
 		"spec.dnsConfig.options[].value", "spec.nodeSelector.*", "spec.automountServiceAccountToken", "spec.enableServiceLinks",

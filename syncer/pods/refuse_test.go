@@ -115,9 +115,6 @@ func TestToHostRefuses(t *testing.T) {
 			p.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{TCPSocket: &corev1.TCPSocketAction{Host: "10.0.0.1"}}}
 		}, want: "spec.containers[0].lifecycle.preStop.tcpSocket.host is not allowed"},
 		{name: "runtime class", edit: func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("unconfined") }, want: "spec.runtimeClassName is not allowed"},
-		{name: "ephemeral container injection", edit: func(p *corev1.Pod) {
-			p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug"}}}
-		}, policy: all, want: "spec.ephemeralContainers is not allowed"},
 		{name: "reserved label", edit: func(p *corev1.Pod) { p.Labels = map[string]string{translate.LabelControlPlane: "team-a"} }, policy: all,
 			want: `metadata.labels["vcluster.tenantry.dev/control-plane"] is not allowed`},
 		{name: "affinity across namespaces", edit: func(p *corev1.Pod) {

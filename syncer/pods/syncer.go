@@ -6,13 +6,11 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/syncer/synccontext"
-	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Syncer syncs pods.
@@ -24,9 +22,11 @@ func (Syncer) Kind() string { return Kind }
 // New implements types.Syncer.
 func (Syncer) New() client.Object { return &corev1.Pod{} }
 
-// SyncToHost creates the host pod and its token Secret, or brings the host pod's mutable
-// fields in line: the labels and annotations the syncer owns, container images and
-// activeDeadlineSeconds. A refused pod (or a refused change) leaves the host untouched.
+// SyncToHost creates the host pod and its token Secret, or brings the host pod in line
+// with what the API lets change on a pod: the labels and annotations the syncer owns,
+// images, activeDeadlineSeconds and added tolerations (Updated), container resources
+// (through pods/resize) and added ephemeral containers (through pods/ephemeralcontainers).
+// A refused pod (or a refused change) leaves the host untouched.
 func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hObj client.Object) error {
 	vPod := vObj.(*corev1.Pod)
 	if hObj == nil {
@@ -40,11 +40,16 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 	if err := ensureToken(ctx, sc, vPod, hPod); err != nil {
 		return err
 	}
-	updated := Updated(vPod, hPod, meta)
-	if updated == nil {
-		return nil
+	if updated := Updated(vPod, hPod, meta); updated != nil {
+		if err := sc.UpdateHost(ctx, vPod, updated); err != nil {
+			return err
+		}
+		hPod = updated
 	}
-	return sc.UpdateHost(ctx, vPod, updated)
+	if err := resize(ctx, sc, vPod, hPod); err != nil {
+		return err
+	}
+	return addEphemeral(ctx, sc, vPod, hPod)
 }
 
 func create(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod) error {
@@ -68,35 +73,6 @@ func options(sc *synccontext.Context) Options {
 	}
 	return Options{Translator: sc.Translator, Pods: policy, ServiceHost: sc.ServiceHost,
 		ServicePort: sc.ServicePort, DNSServer: sc.DNSServer}
-}
-
-// Updated returns the host pod with what the API lets change on a pod taken from the
-// virtual pod: the labels and annotations the syncer owns (want is their translation;
-// keys others set on the host stay), container images and activeDeadlineSeconds; nil
-// when nothing differs.
-func Updated(vPod, hPod *corev1.Pod, want metav1.ObjectMeta) *corev1.Pod {
-	updated := hPod.DeepCopy()
-	translate.MergeMeta(&updated.ObjectMeta, want)
-	copyImages(updated.Spec.Containers, vPod.Spec.Containers)
-	copyImages(updated.Spec.InitContainers, vPod.Spec.InitContainers)
-	if vPod.Spec.ActiveDeadlineSeconds != nil {
-		updated.Spec.ActiveDeadlineSeconds = vPod.Spec.ActiveDeadlineSeconds
-	}
-	if apiequality.Semantic.DeepEqual(updated, hPod) {
-		return nil
-	}
-	return updated
-}
-
-// copyImages sets each host container's image to its virtual namesake's.
-func copyImages(host, virtual []corev1.Container) {
-	for i := range host {
-		for _, v := range virtual {
-			if v.Name == host[i].Name {
-				host[i].Image = v.Image
-			}
-		}
-	}
 }
 
 // Terminate plays the kubelet's part in deleting a virtual pod: it deletes the host pod

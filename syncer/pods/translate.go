@@ -30,7 +30,8 @@ func TokenSecretName(hostPod string) string { return hostPod + ".token" }
 // ToHost rewrites a virtual pod into its host pod (see the package syncer documentation):
 // the spec is built field by field from the allow-list (Fields), under the tenant's pod
 // policy and Pod Security baseline. It returns a *translate.RefusedError naming every
-// refused field; the pod then must not reach the host.
+// refused field; the pod then must not reach the host. Its ephemeral containers are
+// added to the existing host pod afterwards (EphemeralToHost).
 func ToHost(vPod *corev1.Pod, o Options) (*corev1.Pod, error) {
 	var refused translate.Refusals
 	meta, err := o.ObjectMetaWith(vPod, Kind, podAnnotations)
@@ -100,14 +101,7 @@ func replaceTokenVolume(spec *corev1.PodSpec, secret string) {
 func rewriteContainers(spec *corev1.PodSpec, o Options) {
 	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
 		for i := range list {
-			c := &list[i]
-			c.Env = setEnv(c.Env, "KUBERNETES_SERVICE_HOST", o.ServiceHost)
-			c.Env = setEnv(c.Env, "KUBERNETES_SERVICE_PORT", strconv.Itoa(o.ServicePort))
-			for j := range c.Env {
-				if vf := c.Env[j].ValueFrom; vf != nil && vf.FieldRef != nil {
-					vf.FieldRef.FieldPath = fieldPath(vf.FieldRef.FieldPath)
-				}
-			}
+			rewriteContainer(&list[i], o)
 		}
 	}
 	for _, v := range spec.Volumes {
@@ -123,6 +117,18 @@ func rewriteContainers(spec *corev1.PodSpec, o Options) {
 			}
 		}
 		rewriteItems(items)
+	}
+}
+
+// rewriteContainer points one container at the virtual API server and makes its
+// downward API environment report virtual names.
+func rewriteContainer(c *corev1.Container, o Options) {
+	c.Env = setEnv(c.Env, "KUBERNETES_SERVICE_HOST", o.ServiceHost)
+	c.Env = setEnv(c.Env, "KUBERNETES_SERVICE_PORT", strconv.Itoa(o.ServicePort))
+	for j := range c.Env {
+		if vf := c.Env[j].ValueFrom; vf != nil && vf.FieldRef != nil {
+			vf.FieldRef.FieldPath = fieldPath(vf.FieldRef.FieldPath)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -21,8 +22,15 @@ func TestUpdated(t *testing.T) {
 		p.Labels = map[string]string{"app": "web"}
 		return p
 	}
+	gpu := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a100", Effect: corev1.TaintEffectNoSchedule}
+	policyToleration := corev1.Toleration{Key: "tenants", Operator: corev1.TolerationOpExists}
+	deadline := func(s int64) func(*corev1.Pod) { return func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = &s } }
+	tolerate := func(ts ...corev1.Toleration) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { p.Spec.Tolerations = ts }
+	}
 	for _, tc := range []struct {
 		name    string
+		host    func(*corev1.Pod) // the host pod before the update, if not host()
 		virtual func(*corev1.Pod)
 		labels  map[string]string
 		want    func(*corev1.Pod) // nil: no update
@@ -32,33 +40,47 @@ func TestUpdated(t *testing.T) {
 			want: func(p *corev1.Pod) { p.Spec.Containers[1].Image = "side:2" }},
 		{name: "init image", virtual: func(p *corev1.Pod) { p.Spec.InitContainers[0].Image = "init:2" }, labels: labels,
 			want: func(p *corev1.Pod) { p.Spec.InitContainers[0].Image = "init:2" }},
-		{name: "deadline", virtual: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](30) }, labels: labels,
+		{name: "deadline set", virtual: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](30) }, labels: labels,
 			want: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](30) }},
+		{name: "deadline shortened", host: deadline(60), virtual: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](30) },
+			labels: labels, want: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](30) }},
+		{name: "deadline never lengthened", host: deadline(60), virtual: func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](90) },
+			labels: labels},
+		{name: "deadline never removed", host: deadline(60), virtual: func(*corev1.Pod) {}, labels: labels},
+		{name: "toleration added; the host's stay", host: tolerate(policyToleration),
+			virtual: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{gpu} }, labels: labels,
+			want: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{policyToleration, gpu} }},
+		{name: "toleration already on the host", host: tolerate(gpu, policyToleration),
+			virtual: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{gpu} }, labels: labels},
+		{name: "toleration removed in the virtual pod stays", host: tolerate(gpu), virtual: func(*corev1.Pod) {}, labels: labels},
 		{name: "labels", virtual: func(*corev1.Pod) {}, labels: map[string]string{"app": "api"},
 			want: func(p *corev1.Pod) { p.Labels = map[string]string{"app": "api"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			before := func() *corev1.Pod {
+				p := host()
+				if tc.host != nil {
+					tc.host(p)
+				}
+				return p
+			}
 			v := host()
 			tc.virtual(v)
-			got := pods.Updated(v, host(), metav1.ObjectMeta{Labels: tc.labels})
+			got := pods.Updated(v, before(), metav1.ObjectMeta{Labels: tc.labels})
 			if tc.want == nil {
 				if got != nil {
 					t.Fatalf("update %+v, want none", got.Spec)
 				}
 				return
 			}
-			want := host()
+			want := before()
 			tc.want(want)
-			if got == nil || got.Spec.Containers[1].Image != want.Spec.Containers[1].Image ||
-				got.Spec.InitContainers[0].Image != want.Spec.InitContainers[0].Image ||
-				!ptrEqual(got.Spec.ActiveDeadlineSeconds, want.Spec.ActiveDeadlineSeconds) || got.Labels["app"] != want.Labels["app"] {
+			if got == nil || !apiequality.Semantic.DeepEqual(got.Spec, want.Spec) || got.Labels["app"] != want.Labels["app"] {
 				t.Fatalf("update %+v, want %+v", got, want)
 			}
 		})
 	}
 }
-
-func ptrEqual(a, b *int64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
 
 // TestUpdatedKeepsHostAnnotations: keys set on the host by others survive an update.
 func TestUpdatedKeepsHostAnnotations(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/api/wellknown"
@@ -101,6 +102,17 @@ func refusedAttacks() []attackCase {
 						VolumeName: "pv-of-team-b", AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}}}}}
 			})},
+		{name: "privileged debug container", hostClass: true, setup: runningPod("attack"),
+			want:   []string{"spec.ephemeralContainers[0].securityContext.privileged is not allowed"},
+			attack: addDebugContainer(sc(&corev1.SecurityContext{Privileged: new(true)}))},
+		{name: "debug container with SYS_PTRACE and SYS_ADMIN", hostClass: true, setup: runningPod("attack"),
+			want: []string{"spec.ephemeralContainers[0].securityContext.capabilities.add[0] is not allowed: capability SYS_PTRACE",
+				"spec.ephemeralContainers[0].securityContext.capabilities.add[1] is not allowed: capability SYS_ADMIN"},
+			attack: addDebugContainer(sc(&corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE", "SYS_ADMIN"}}}))},
+		{name: "debug container without seccomp", hostClass: true, setup: runningPod("attack"),
+			want: []string{"spec.ephemeralContainers[0].securityContext.seccompProfile.type is not allowed"},
+			attack: addDebugContainer(sc(&corev1.SecurityContext{
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}}))},
 		{name: "network policy to every address", hostClass: true, want: []string{"spec.egress[0].to[0].ipBlock is not allowed"},
 			attack: createPolicy([]networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}}})},
 		{name: "service-account-token Secret", hostClass: true, setup: podUsingSecret("sa-token"),
@@ -304,6 +316,69 @@ func ingressRule(host string) networkingv1.IngressRule {
 	return networkingv1.IngressRule{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 		Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{
 			Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}
+}
+
+// runningPod creates an allowed pod and waits until it runs on the host and the syncer is done with it.
+func runningPod(name string) func(*testing.T, *tenant, string) {
+	return func(t *testing.T, tn *tenant, ns string) {
+		podSyncer := framework.Controller(tn.name + "-" + pods.Kind)
+		since := podSyncer.Mark(t)
+		create(t, func() error {
+			_, err := tn.v.CoreV1().Pods(ns).Create(context.Background(), simplePod(name), metav1.CreateOptions{})
+			return err
+		})
+		waitRunning(t, tn, ns, name)
+		podSyncer.WaitSettled(t, since)
+	}
+}
+
+// waitRunning waits until a pod runs on the host and the virtual pod shows it.
+func waitRunning(t *testing.T, tn *tenant, ns, name string) {
+	t.Helper()
+	waitHost(t, name+" running on the host", func() error {
+		h, err := tn.h.CoreV1().Pods(tn.hostNS).Get(context.Background(), tn.hostName(name, ns), metav1.GetOptions{})
+		if err == nil && h.Status.Phase != corev1.PodRunning {
+			return errNotYet
+		}
+		return err
+	})
+	waitHost(t, name+"'s Running status back in the virtual pod", func() error {
+		v, err := tn.v.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil && v.Status.Phase != corev1.PodRunning {
+			return errNotYet
+		}
+		return err
+	})
+}
+
+// addDebugContainer adds an ephemeral container to the pod "attack" through the virtual
+// pods/ephemeralcontainers subresource, as kubectl debug does.
+func addDebugContainer(edit func(*corev1.EphemeralContainer)) func(*testing.T, *tenant, string) string {
+	return func(t *testing.T, tn *tenant, ns string) string {
+		create(t, func() error { return debugContainer(tn, ns, "attack", edit) })
+		return "attack"
+	}
+}
+
+// debugContainer adds the ephemeral container "debugger" (busybox, edited by edit) to a virtual pod.
+func debugContainer(tn *tenant, ns, pod string, edit func(*corev1.EphemeralContainer)) error {
+	ctx := context.Background()
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		p, err := tn.v.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		ec := corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger", Image: "busybox",
+			ImagePullPolicy: corev1.PullIfNotPresent, TerminationMessagePolicy: corev1.TerminationMessageReadFile}}
+		edit(&ec)
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, ec)
+		_, err = tn.v.CoreV1().Pods(ns).UpdateEphemeralContainers(ctx, pod, p, metav1.UpdateOptions{})
+		return err
+	})
+}
+
+func sc(s *corev1.SecurityContext) func(*corev1.EphemeralContainer) {
+	return func(c *corev1.EphemeralContainer) { c.SecurityContext = s }
 }
 
 // podUsingSecret creates an allowed pod that references secret (optional, so it starts

@@ -65,6 +65,9 @@ func grantSyncerRole(t *testing.T, ns, user string) {
 		Resources: []string{"pods", "pods/status", "secrets", "configmaps", "services", "services/status", "endpoints",
 			"persistentvolumeclaims", "events"},
 	}, {
+		// As the chart's tenantry-vcluster-syncer: kubectl debug and in-place resize.
+		APIGroups: []string{""}, Verbs: []string{"patch"}, Resources: []string{"pods/ephemeralcontainers", "pods/resize"},
+	}, {
 		APIGroups: []string{"networking.k8s.io"}, Verbs: []string{"*"}, Resources: []string{"ingresses", "networkpolicies"},
 	}}}
 	if _, err := cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
