@@ -37,6 +37,8 @@ type Config struct {
 	KubeconfigSecret string `json:"kubeconfigSecret"`
 	// Owners become cluster-admin in the virtual cluster.
 	Owners []v1alpha1.Subject `json:"owners,omitempty"`
+	// KinePort is kine's etcd API port on loopback; default wellknown.VClusterKinePort.
+	KinePort int `json:"kinePort,omitempty"`
 	// DatastoreType is SQLite (default: kine.db in DataDir), Postgres or MySQL.
 	DatastoreType string `json:"datastoreType,omitempty"`
 	// Datastore is the external datastore's connection string. It never comes from the

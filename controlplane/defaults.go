@@ -67,6 +67,7 @@ func (c *Config) Default() {
 	setInt(&c.DNSPort, DefaultDNSPort)
 	setInt(&c.ProbePort, DefaultProbePort)
 	setInt(&c.KubeletPort, kubeletapi.DefaultPort)
+	setInt(&c.KinePort, wellknown.VClusterKinePort)
 	setString(&c.ServiceCIDR, DefaultServiceCIDR)
 	setString(&c.DNSUpstream, resolvConfUpstream("/etc/resolv.conf"))
 	setString(&c.DatastoreType, v1alpha1.DatastoreSQLite)

@@ -137,10 +137,7 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 // startControlPlane starts kine, kube-apiserver and kube-controller-manager and returns
 // an admin client once the virtual API server is ready.
 func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *supervise.Supervisor, started time.Time) (kubernetes.Interface, error) {
-	kinePort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+	kinePort := cfg.KinePort
 	if err := sup.Start(cfg.kineSpec(kinePort)); err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ const (
 	// VClusterAPIPort is the virtual API server's port in the control-plane pod (the vcluster
 	// chart's container port "api"); the agent's exposure NetworkPolicy names it.
 	VClusterAPIPort = 6443
+	// VClusterKinePort is kine's etcd API on the control-plane pod's loopback, where
+	// `tenantry backup` and `restore` reach the virtual cluster's store by port-forward.
+	VClusterKinePort = 2379
 )
 
 // Keys of a virtual cluster's kubeconfig Secret, which the virtual control plane writes

@@ -42,7 +42,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand(), newDiffCommand(), newHistoryCommand(), newStatusCommand(), newKubeconfigCommand())
+	root.AddCommand(newAgentCommand(), newDevCommand(), newValidateCommand(), newDiffCommand(), newHistoryCommand(), newStatusCommand(), newKubeconfigCommand(), newBackupCommand(), newRestoreCommand())
 	return root
 }
 

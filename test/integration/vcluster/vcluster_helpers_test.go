@@ -67,7 +67,7 @@ func newVCluster(t *testing.T, version string, mutate func(*controlplane.Config)
 	v := &vcluster{t: t, kubeconfig: kubeconfig, logPath: filepath.Join(dir, "vcluster.log"), serviceIP: svc.Spec.ClusterIP}
 	v.cfg = controlplane.Config{
 		Name: "team", HostNamespace: ns, DataDir: filepath.Join(dir, "data"), BinDir: binDir(t, version),
-		APIPort: freePort(t), DNSPort: freePort(t), ProbePort: freePort(t), ServiceCIDR: "10.96.0.0/16",
+		APIPort: freePort(t), DNSPort: freePort(t), ProbePort: freePort(t), KinePort: freePort(t), ServiceCIDR: "10.96.0.0/16",
 		ServiceName: "vc", KubeconfigSecret: "vc-kubeconfig",
 		Owners: []v1alpha1.Subject{{Kind: "User", Name: "alice@example.com"}, {Kind: "Group", Name: "team-a"}},
 	}
