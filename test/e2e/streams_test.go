@@ -22,7 +22,7 @@ import (
 )
 
 // streamPods are the tenant's workload for the streaming tests: a busybox toolbox, the
-// echo server, and a pod that prints a line a second.
+// echo server, a pod that prints a line a second, and one that waits for a line on stdin.
 const streamPods = `apiVersion: v1
 kind: Pod
 metadata: {name: tools}
@@ -46,6 +46,19 @@ spec:
     image: ` + localcluster.ToolboxImage + `
     imagePullPolicy: Never
     command: ["sh", "-c", "i=0; while true; do echo tick-$i; i=$((i+1)); sleep 1; done"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: reader
+    image: ` + localcluster.ToolboxImage + `
+    imagePullPolicy: Never
+    stdin: true
+    stdinOnce: true
+    command: ["sh", "-c", "read line; echo got-$line"]
 `
 
 // protocols are the two ways kubectl streams: WebSocket (its default) and SPDY (its fallback).
@@ -57,7 +70,7 @@ var protocols = []struct{ name, env string }{
 // TestEverydayKubectl drives a tenant's everyday kubectl against its virtual cluster on
 // the real node, through real kubectl and `tenantry kubeconfig --port-forward`: exec with
 // output, stderr, stdin and exit codes over WebSocket and SPDY, exec -it on a
-// pseudo-terminal with a resize, port-forward serving HTTP, cp in and out, and logs -f.
+// pseudo-terminal with a resize, attach, port-forward serving HTTP, cp in and out, and logs -f.
 func TestEverydayKubectl(t *testing.T) {
 	requireNode(t)
 	requireImage(t, "tenantry-vcluster-v1.37.2.tar")
@@ -69,12 +82,13 @@ func TestEverydayKubectl(t *testing.T) {
 	if _, stderr, err := k.exec(context.Background(), strings.NewReader(streamPods), "apply", "-f", "-"); err != nil {
 		t.Fatalf("kubectl apply: %v\n%s", err, stderr)
 	}
-	k.run(t, "wait", "--for=condition=Ready", "pod/tools", "pod/echo", "pod/ticker", "--timeout=3m")
+	k.run(t, "wait", "--for=condition=Ready", "pod/tools", "pod/echo", "pod/ticker", "pod/reader", "--timeout=3m")
 
 	for _, p := range protocols {
 		t.Run("exec "+p.name, func(t *testing.T) { requireExec(t, k.withEnv(p.env)) })
 	}
 	t.Run("exec -it", func(t *testing.T) { requireTTY(t, k) })
+	t.Run("attach", func(t *testing.T) { requireAttach(t, k) })
 	for _, p := range []struct{ name, env string }{{"websocket", ""}, {"spdy", "KUBECTL_PORT_FORWARD_WEBSOCKETS=false"}} {
 		t.Run("port-forward "+p.name, func(t *testing.T) { requirePortForward(t, k.withEnv(p.env)) })
 	}
@@ -132,6 +146,17 @@ func requireTTY(t *testing.T, k *kubectl) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 5 {
 		t.Fatalf("kubectl exec -it exit: %v, want exit code 5\n%s", err, out.text())
+	}
+}
+
+// requireAttach attaches to a running container's stdin and stdout: the line sent is read
+// by the process already running there, and its answer comes back.
+func requireAttach(t *testing.T, k *kubectl) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stdout, stderr, err := k.exec(ctx, strings.NewReader("hello\n"), "attach", "-i", "reader", "-c", "reader")
+	if !strings.Contains(stdout, "got-hello") {
+		t.Fatalf("kubectl attach -i: %v, stdout %q\nstderr: %s", err, stdout, stderr)
 	}
 }
 
