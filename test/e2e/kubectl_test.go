@@ -23,7 +23,8 @@ type kubectl struct {
 }
 
 // tenantKubectl starts `tenantry kubeconfig tenant --port-forward` for the rest of the test
-// (stopped at cleanup) and returns kubectl bound to the kubeconfig it writes.
+// (stopped at cleanup) and returns kubectl bound to the kubeconfig it writes, once the
+// virtual cluster's default namespace can take pods.
 func tenantKubectl(t *testing.T, tenant string) *kubectl {
 	t.Helper()
 	bin := requireKubectl(t)
@@ -51,7 +52,10 @@ func tenantKubectl(t *testing.T, tenant string) *kubectl {
 	})
 	cfg := waitKubeconfig(t, path, done)
 	eventually(t, time.Minute, "the forwarded virtual API serving", func() bool { return virtualNamespacesServed(cfg) }, done)
-	return &kubectl{bin: bin, kubeconfig: path}
+	k := &kubectl{bin: bin, kubeconfig: path}
+	// Pods are refused until kube-controller-manager has made the default service account.
+	k.run(t, "wait", "--for=create", "serviceaccount/default", "--timeout=90s")
+	return k
 }
 
 // requireKubectl returns the absolute path of the pinned kubectl, failing (not skipping) when

@@ -63,8 +63,6 @@ func TestPodTokenRefreshedOnNode(t *testing.T) {
 	dumpPodLogsOnFailure(t, tn.HostNamespace())
 	k := tenantKubectl(t, name)
 
-	// The service account controller creates default a moment after the cluster starts.
-	k.run(t, "wait", "--for=create", "serviceaccount/default", "--timeout=90s")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if out, errOut, err := k.exec(ctx, strings.NewReader(tokenClientManifest), "apply", "-f", "-"); err != nil {
