@@ -60,7 +60,7 @@ as they are. The backup must be of the same tenant.`,
 func runBackup(ctx context.Context, errOut io.Writer, name, hostKubeconfig, output string) error {
 	var f *backup.File
 	version := ""
-	err := withStore(ctx, name, hostKubeconfig, func(kv clientv3.KV, kubernetesVersion string) error {
+	err := withStore(ctx, name, hostKubeconfig, func(ctx context.Context, kv clientv3.KV, kubernetesVersion string) error {
 		var err error
 		f, err = backup.Save(ctx, kv)
 		version = kubernetesVersion
@@ -99,7 +99,7 @@ func runRestore(ctx context.Context, errOut io.Writer, name, hostKubeconfig, fil
 		return fmt.Errorf("the backup is of tenant %q, not %q", f.Tenant, name)
 	}
 	var r backup.Result
-	err = withStore(ctx, name, hostKubeconfig, func(kv clientv3.KV, _ string) error {
+	err = withStore(ctx, name, hostKubeconfig, func(ctx context.Context, kv clientv3.KV, _ string) error {
 		var err error
 		r, err = backup.Restore(ctx, kv, f)
 		return err
@@ -111,9 +111,13 @@ func runRestore(ctx context.Context, errOut io.Writer, name, hostKubeconfig, fil
 	return nil
 }
 
+// storeTimeout bounds a backup's read or a restore's writes: an unreachable store fails
+// instead of hanging.
+const storeTimeout = 5 * time.Minute
+
 // withStore port-forwards to the tenant's control plane pod's kine and calls fn with an etcd
-// client of it and the virtual cluster's Kubernetes version.
-func withStore(ctx context.Context, name, hostKubeconfig string, fn func(clientv3.KV, string) error) error {
+// client of it and the virtual cluster's Kubernetes version, within storeTimeout.
+func withStore(ctx context.Context, name, hostKubeconfig string, fn func(context.Context, clientv3.KV, string) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -151,5 +155,10 @@ func withStore(ctx context.Context, name, hostKubeconfig string, fn func(clientv
 	if t.Status.ControlPlane != nil {
 		version = t.Status.ControlPlane.Version
 	}
-	return fn(etcd, version)
+	opCtx, stop := context.WithTimeout(ctx, storeTimeout)
+	defer stop()
+	if err := fn(opCtx, etcd, version); err != nil {
+		return fmt.Errorf("tenant %s: %w", name, err)
+	}
+	return nil
 }
