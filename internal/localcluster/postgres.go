@@ -12,9 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tenantry/tenantry/internal/supervise"
 )
 
 // ErrNoPostgres is returned when Debian's postgresql package (hack/node-deps.sh installs it)
@@ -27,13 +28,13 @@ type Postgres struct {
 	// Addr is where it listens, host:port.
 	Addr string
 	dir  string
-	cmd  *exec.Cmd
+	proc *process
 }
 
 // StartPostgres initialises a database cluster in a new temporary directory (Stop removes
 // it) and serves it on ip, with a role and database named db whose password is password. As
 // root it runs as the postgres user, so the directory is made where that user can reach it.
-func StartPostgres(ctx context.Context, ip, db, password string) (*Postgres, error) {
+func StartPostgres(ctx context.Context, ip, db, password string) (_ *Postgres, err error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -47,45 +48,61 @@ func StartPostgres(ctx context.Context, ip, db, password string) (*Postgres, err
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	p := &Postgres{dir: dir}
+	defer func() {
+		if err != nil {
+			p.Stop()
+		}
+	}()
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "sock")
-	if err := p.prepare(sock, cred, password); err != nil {
-		p.Stop()
+	if err := p.initdb(ctx, bin, data, sock, cred, password); err != nil {
 		return nil, err
 	}
-	if err := p.run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth-local=trust",
-		"--auth-host=scram-sha-256", "--pwfile="+filepath.Join(dir, "pwfile"), "-E", "UTF8", "--no-instructions"); err != nil {
+	port, err := FreePort()
+	if err != nil {
 		return nil, err
+	}
+	p.Addr = net.JoinHostPort(ip, strconv.Itoa(port))
+	p.proc, err = startSpec(dir, supervise.Spec{Name: "postgres", Path: filepath.Join(bin, "postgres"), Credential: cred,
+		Args: []string{"-D", data, "-c", "listen_addresses=" + ip, "-p", strconv.Itoa(port), "-k", sock}})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := waitFor(wctx, p.proc, "postgres listening", func(ctx context.Context) error { return dialOnce(ctx, p.Addr) }); err != nil {
+		return nil, fmt.Errorf("postgres: %w\n%s", err, p.proc.tail(20))
+	}
+	role := fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", db, password)
+	err = p.run(ctx, cred, filepath.Join(bin, "psql"), "-h", sock, "-p", strconv.Itoa(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
+		"-c", role, "-c", "CREATE DATABASE "+db+" OWNER "+db)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// initdb makes the database cluster in data, with the superuser's password and host
+// connections from anywhere by password.
+func (p *Postgres) initdb(ctx context.Context, bin, data, sock string, cred *syscall.Credential, password string) error {
+	if err := p.prepare(sock, cred, password); err != nil {
+		return err
+	}
+	if err := p.run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth-local=trust",
+		"--auth-host=scram-sha-256", "--pwfile="+filepath.Join(p.dir, "pwfile"), "-E", "UTF8", "--no-instructions"); err != nil {
+		return err
 	}
 	hba, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	_, err = hba.WriteString("host all all 0.0.0.0/0 scram-sha-256\n")
 	if cerr := hba.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: pg_hba.conf: %w", err)
+		return fmt.Errorf("postgres: pg_hba.conf: %w", err)
 	}
-	port, err := freeTCPPort(ip)
-	if err != nil {
-		return nil, err
-	}
-	p.Addr = net.JoinHostPort(ip, strconv.Itoa(port))
-	if err := p.serve(filepath.Join(bin, "postgres"), data, sock, ip, port, cred); err != nil {
-		return nil, err
-	}
-	if err := waitListening(ctx, p.Addr); err != nil {
-		p.Stop()
-		return nil, fmt.Errorf("postgres: %w (log: %s)", err, tail(filepath.Join(dir, "postgres.log"), 20))
-	}
-	role := fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", db, password)
-	if err := p.run(ctx, cred, filepath.Join(bin, "psql"), "-h", sock, "-p", strconv.Itoa(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
-		"-c", role, "-c", "CREATE DATABASE "+db+" OWNER "+db); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	return p, nil
+	return nil
 }
 
 // URL is the connection string of database db as user db with password.
@@ -94,21 +111,22 @@ func (p *Postgres) URL(db, password string) string {
 	return u.String()
 }
 
-// Stop shuts the server down (a fast shutdown), waits for it and removes its directory.
+// Stop shuts the server down, waits for it and removes its directory.
 func (p *Postgres) Stop() {
-	defer func() { _ = os.RemoveAll(p.dir) }()
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
+	if p.proc != nil {
+		p.proc.Stop(20 * time.Second)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
+	_ = os.RemoveAll(p.dir)
+}
+
+// dialOnce reports whether something accepts connections on addr.
+func dialOnce(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
 	}
+	return c.Close()
 }
 
 // postgresBin is the newest installed PostgreSQL's bin directory.
@@ -171,56 +189,4 @@ func (p *Postgres) run(ctx context.Context, cred *syscall.Credential, path strin
 		return fmt.Errorf("postgres: %s: %w: %s", filepath.Base(path), err, out)
 	}
 	return nil
-}
-
-// serve starts the server on ip:port, logging to dir/postgres.log.
-func (p *Postgres) serve(bin, data, sock, ip string, port int, cred *syscall.Credential) error {
-	log, err := os.Create(filepath.Join(p.dir, "postgres.log"))
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	p.cmd = exec.Command(bin, "-D", data, "-c", "listen_addresses="+ip, "-p", strconv.Itoa(port), "-k", sock)
-	p.cmd.Dir, p.cmd.Stdout, p.cmd.Stderr = p.dir, log, log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		_ = log.Close()
-		return fmt.Errorf("postgres: starting: %w", err)
-	}
-	go func() { _ = p.cmd.Wait(); _ = log.Close() }()
-	return nil
-}
-
-// freeTCPPort is a port free on ip now.
-func freeTCPPort(ip string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port on %s: %w", ip, err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitListening waits up to 30s for addr to accept connections.
-func waitListening(ctx context.Context, addr string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		var d net.Dialer
-		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
-			_ = c.Close()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("not listening on %s: %w", addr, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// tail is the last n lines of the file at path, for error messages.
-func tail(path string, n int) string {
-	data, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -26,12 +26,17 @@ type process struct {
 // child is killed if this process dies (Pdeathsig) and runs in its own process group so
 // Stop reaches its children too.
 func startProcess(name, dir, bin string, args []string, env ...string) (*process, error) {
-	logPath := filepath.Join(dir, name+".log")
+	return startSpec(dir, supervise.Spec{Name: name, Path: bin, Args: args, Env: env})
+}
+
+// startSpec starts spec as startProcess does, logging to <dir>/<spec.Name>.log.
+func startSpec(dir string, spec supervise.Spec) (*process, error) {
+	logPath := filepath.Join(dir, spec.Name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, fmt.Errorf("creating log for %s: %w", name, err)
+		return nil, fmt.Errorf("creating log for %s: %w", spec.Name, err)
 	}
-	p, err := supervise.Start(supervise.Spec{Name: name, Path: bin, Args: args, Env: env}, logFile)
+	p, err := supervise.Start(spec, logFile)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,9 @@ type Spec struct {
 	Args []string
 	// Env is added to this process's environment.
 	Env []string
+	// Credential runs the child as another user (a root test bed's PostgreSQL, which
+	// refuses root); nil runs it as this process's user.
+	Credential *syscall.Credential
 }
 
 // Process is one run of a child process.
@@ -39,7 +42,7 @@ func Start(spec Spec, out io.WriteCloser) (*Process, error) {
 		cmd.Env = append(os.Environ(), spec.Env...)
 	}
 	cmd.WaitDelay = time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: spec.Credential}
 	if err := cmd.Start(); err != nil {
 		_ = out.Close()
 		return nil, fmt.Errorf("starting %s (%s): %w", spec.Name, spec.Path, err)
