@@ -11,11 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
-	"k8s.io/client-go/tools/portforward"
 
 	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/internal/backup"
-	"github.com/tenantry/tenantry/reconciler/render"
 )
 
 func newBackupCommand() *cobra.Command {
@@ -131,21 +129,16 @@ func withStore(ctx context.Context, name, hostKubeconfig string, fn func(context
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready := make(chan []portforward.ForwardedPort, 1)
-	done := make(chan error, 1)
-	pod := render.VClusterName(t) + "-0"
-	go func() {
-		done <- PortForward(ctx, cfg, t.HostNamespace(), pod, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(wellknown.VClusterKinePort)}, ready)
-	}()
-	var ports []portforward.ForwardedPort
-	select {
-	case ports = <-ready:
-	case err := <-done:
-		return fmt.Errorf("port-forward to %s/%s: %w", t.HostNamespace(), pod, err)
-	case <-time.After(30 * time.Second):
+	pod := controlPlanePod(t)
+	giveUp := time.AfterFunc(30*time.Second, cancel) // a forward not listening by then is given up
+	port, _, err := startForward(ctx, cfg, t, "127.0.0.1", "0:"+strconv.Itoa(wellknown.VClusterKinePort))
+	if !giveUp.Stop() {
 		return fmt.Errorf("port-forward to %s/%s: not listening after 30s", t.HostNamespace(), pod)
 	}
-	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:" + strconv.Itoa(int(ports[0].Local))},
+	if err != nil {
+		return fmt.Errorf("port-forward to %s/%s: %w", t.HostNamespace(), pod, err)
+	}
+	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:" + strconv.Itoa(int(port.Local))},
 		DialTimeout: 10 * time.Second, Context: ctx, Logger: zap.NewNop()})
 	if err != nil {
 		return fmt.Errorf("reaching the virtual cluster's store: %w", err)
