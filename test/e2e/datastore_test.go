@@ -70,17 +70,9 @@ func TestExternalDatastore(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPodReplaced(t, ns, pod)
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		out, _, err := k.exec(context.Background(), nil, "get", "configmap", "kept", "-o", "jsonpath={.data.in}", "--request-timeout=10s")
-		if err == nil && out == "postgres" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the control plane restarted without a volume, ConfigMap kept: %q, %v", out, err)
-		}
-		time.Sleep(2 * time.Second)
-	}
+	waitKubectl(t, k, "ConfigMap kept after the control plane restarted without a volume",
+		func(out string, err error) bool { return err == nil && out == "postgres" },
+		"get", "configmap", "kept", "-o", "jsonpath={.data.in}")
 }
 
 func client404(err error) error {

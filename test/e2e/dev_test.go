@@ -9,10 +9,10 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/cli"
-	"github.com/tenantry/tenantry/reconciler"
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/reconciler/status"
 	"github.com/tenantry/tenantry/test/framework"
@@ -55,7 +55,7 @@ func TestDevNodeAsShipped(t *testing.T) {
 		}
 	})
 
-	tn := waitExampleTenantsReady(t, env.Agent, "team-a", "team-b", "team-c")
+	tn := waitTenantsReady(t, env.Agent.Client(), 4*time.Minute, "team-a", "team-b", "team-c")
 	ns := tn.HostNamespace()
 	dumpPodLogsOnFailure(t, ns)
 	virtual := virtualClient(t, ns, render.VClusterName(tn), render.KubeconfigSecretName(tn))
@@ -70,13 +70,13 @@ func TestDevNodeAsShipped(t *testing.T) {
 	}
 }
 
-// waitExampleTenantsReady waits until every named tenant is Ready with its control plane
-// ready, and returns the first.
-func waitExampleTenantsReady(t *testing.T, a *reconciler.Agent, names ...string) *v1alpha1.Tenant {
+// waitTenantsReady waits up to within until every named tenant, as c reads it, is Ready
+// with its control plane ready, and returns the first.
+func waitTenantsReady(t *testing.T, c client.Client, within time.Duration, names ...string) *v1alpha1.Tenant {
 	t.Helper()
 	var first *v1alpha1.Tenant
-	framework.Eventually(t, 4*time.Minute, "the example tenants Ready with their control planes", func() (bool, error) {
-		all, err := status.ListTenants(context.Background(), a.Client())
+	framework.Eventually(t, within, "the tenants Ready with their control planes", func() (bool, error) {
+		all, err := status.ListTenants(context.Background(), c)
 		if err != nil {
 			return false, err
 		}

@@ -16,11 +16,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/localcluster"
 	"github.com/tenantry/tenantry/reconciler/status"
 	"github.com/tenantry/tenantry/test/framework"
@@ -89,7 +87,7 @@ func TestHelmInstall(t *testing.T) {
 		t.Fatalf("the agent runs as %q, want the chart's ServiceAccount tenantry", first.Spec.ServiceAccountName)
 	}
 	began := time.Now()
-	waitTenantsReady(t, "team-a", "team-b", "team-c")
+	waitTenantsReady(t, host.Client(t), 6*time.Minute, "team-a", "team-b", "team-c")
 	t.Logf("the example tenants Ready with their virtual clusters %s after helm install returned", time.Since(began).Round(time.Second))
 
 	h.run(t, "upgrade", "tenantry", "../../charts/tenantry", "--namespace", installNamespace, "--reuse-values",
@@ -194,21 +192,12 @@ func agentPod(t *testing.T, cs kubernetes.Interface) *corev1.Pod {
 		t.Fatal(err)
 	}
 	for i := range pods.Items {
-		if p := &pods.Items[i]; p.DeletionTimestamp == nil && podReady(p) {
+		if p := &pods.Items[i]; p.DeletionTimestamp == nil && localcluster.PodReady(*p) {
 			return p
 		}
 	}
 	t.Fatalf("no Ready agent pod among %d", len(pods.Items))
 	return nil
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // waitAgentRolled waits until the only agent pod left is a Ready one other than old.
@@ -220,37 +209,13 @@ func waitAgentRolled(t *testing.T, cs kubernetes.Interface, old any) *corev1.Pod
 		if err != nil {
 			return false, err
 		}
-		if len(pods.Items) != 1 || pods.Items[0].UID == old || !podReady(&pods.Items[0]) {
+		if len(pods.Items) != 1 || pods.Items[0].UID == old || !localcluster.PodReady(pods.Items[0]) {
 			return false, errors.New("the old agent pod is still there, or the new one is not Ready")
 		}
 		rolled = &pods.Items[0]
 		return true, nil
 	})
 	return rolled
-}
-
-// waitTenantsReady waits until every named tenant is Ready with its virtual cluster's
-// control plane ready, as the in-cluster agent records it.
-func waitTenantsReady(t *testing.T, names ...string) {
-	t.Helper()
-	c := host.Client(t)
-	framework.Eventually(t, 6*time.Minute, "the example tenants Ready with their virtual clusters", func() (bool, error) {
-		all, err := status.ListTenants(context.Background(), c)
-		if err != nil {
-			return false, err
-		}
-		ready := map[string]bool{}
-		for i := range all {
-			r := apimeta.FindStatusCondition(all[i].Status.Conditions, v1alpha1.ConditionReady)
-			ready[all[i].Name] = r != nil && r.Status == metav1.ConditionTrue && all[i].Status.ControlPlane != nil && all[i].Status.ControlPlane.Ready
-		}
-		for _, n := range names {
-			if !ready[n] {
-				return false, errors.New(n + " is not Ready yet")
-			}
-		}
-		return true, nil
-	})
 }
 
 // requireLeftInPlace checks, after uninstall, that each tenant's Tenant, namespace and
@@ -273,8 +238,8 @@ func requireLeftInPlace(t *testing.T, cs kubernetes.Interface, names ...string) 
 			t.Fatalf("tenant %s's namespace after uninstall: %v", tn.Name, err)
 		}
 		p, err := cs.CoreV1().Pods(ns).Get(ctx, "vc-"+tn.Name+"-0", metav1.GetOptions{})
-		if err != nil || !podReady(p) {
-			t.Fatalf("tenant %s's control plane after uninstall: %v (ready %v)", tn.Name, err, err == nil && podReady(p))
+		if err != nil || !localcluster.PodReady(*p) {
+			t.Fatalf("tenant %s's control plane after uninstall: %v (ready %v)", tn.Name, err, err == nil && localcluster.PodReady(*p))
 		}
 	}
 	for _, role := range []string{"tenantry-vcluster-syncer", "tenantry-agent-tenant"} {

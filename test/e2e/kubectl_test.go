@@ -62,15 +62,7 @@ func tenantKubectl(t *testing.T, tenant string) *kubectl {
 // `make node` has not built it: the node is here, so the e2e tier must run whole.
 func requireKubectl(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(root, kubectlBin)
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the pinned kubectl is missing (run `make node`): %v", err)
-	}
-	return bin
+	return requireComponent(t, kubectlBin, "make node")
 }
 
 // command is kubectl ARGS as an unstarted command, for tests that wire its input and
