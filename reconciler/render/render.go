@@ -211,7 +211,7 @@ func exposed(t *v1alpha1.Tenant) bool {
 func apiExposure(ns string, t *v1alpha1.Tenant) *networkingv1.NetworkPolicy {
 	tcp, api := corev1.ProtocolTCP, intstr.FromInt32(wellknown.VClusterAPIPort)
 	return netpol(ns, "tenantry-allow-api-exposure", networkingv1.NetworkPolicySpec{
-		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}},
+		PodSelector: controlPlanePod(t),
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 		Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &api}}}},
 	})
@@ -227,10 +227,16 @@ func externalDatastore(t *v1alpha1.Tenant) bool {
 // read: egress anywhere, for that pod only.
 func datastoreEgress(ns string, t *v1alpha1.Tenant) *networkingv1.NetworkPolicy {
 	return netpol(ns, "tenantry-allow-datastore", networkingv1.NetworkPolicySpec{
-		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}},
+		PodSelector: controlPlanePod(t),
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 		Egress:      []networkingv1.NetworkPolicyEgressRule{{}},
 	})
+}
+
+// controlPlanePod selects the tenant's control-plane pod alone, by a label no tenant pod
+// can carry.
+func controlPlanePod(t *v1alpha1.Tenant) metav1.LabelSelector {
+	return metav1.LabelSelector{MatchLabels: map[string]string{wellknown.VClusterLabelControlPlane: t.Name}}
 }
 
 func netpol(ns, name string, spec networkingv1.NetworkPolicySpec) *networkingv1.NetworkPolicy {
