@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,7 +212,7 @@ func requireCopy(t *testing.T, k *kubectl) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hex.EncodeToString(back) != hex.EncodeToString(content) {
+	if !bytes.Equal(back, content) {
 		t.Fatalf("copied back %d bytes that differ from the %d sent", len(back), len(content))
 	}
 }
@@ -281,19 +282,19 @@ func (k *kubectl) withEnv(env ...string) *kubectl {
 
 // screen collects what a pseudo-terminal shows.
 type screen struct {
-	mu  chan struct{}
+	mu  sync.Mutex
 	buf strings.Builder
 }
 
 func newScreen(r io.Reader) *screen {
-	s := &screen{mu: make(chan struct{}, 1)}
+	s := &screen{}
 	go func() {
 		b := make([]byte, 4096)
 		for {
 			n, err := r.Read(b)
-			s.mu <- struct{}{}
+			s.mu.Lock()
 			s.buf.Write(b[:n])
-			<-s.mu
+			s.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -303,8 +304,8 @@ func newScreen(r io.Reader) *screen {
 }
 
 func (s *screen) text() string {
-	s.mu <- struct{}{}
-	defer func() { <-s.mu }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.buf.String()
 }
 
