@@ -11,7 +11,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tenantry/tenantry/reconciler/render"
 	"github.com/tenantry/tenantry/test/framework"
@@ -21,7 +24,7 @@ import (
 // LoadBalancer, and reaches it from outside the host cluster (this process, on the node's
 // address, through kube-proxy) with the kubeconfig `tenantry kubeconfig` prints and real
 // kubectl. The exposure NetworkPolicy is what lets it in: deleted, the API is unreachable
-// until the drift check restores it.
+// until the drift check restores it. Then Ingress, up to the ingress controller's leg.
 // DNS is never exposed.
 func TestExposureFromOutside(t *testing.T) {
 	requireNode(t)
@@ -81,6 +84,72 @@ func TestExposureFromOutside(t *testing.T) {
 		requireNoExposedDNS(t, ns)
 		requireOutsideAccess(t, kubectlBin, outsideKubeconfig(t, name), true)
 	})
+
+	t.Run("Ingress", func(t *testing.T) { requireIngressContract(t, g, name) })
+}
+
+// requireIngressContract moves the tenant to Ingress exposure and checks what a TLS
+// passthrough ingress controller relies on. No ingress controller builds here (README,
+// "Exposing the API server"), so the controller's leg itself is not run: the test checks the
+// Ingress it would read, that the external Service and its node port are gone, the endpoint
+// and kubeconfig `tenantry kubeconfig` prints, and that the virtual API server, reached as
+// the controller would pass it through (TLS untouched, SNI the Ingress host), serves a
+// certificate for that host to the kubeconfig's client certificate, and for no other name.
+func requireIngressContract(t *testing.T, g *gitAgent, name string) {
+	const hostName = "node-ex.tenants.example.test"
+	ns := "tenant-" + name
+	g.commit(name, tenantYAML(name, "1.37", framework.Spec("  expose:", "    type: Ingress",
+		"    host: "+hostName, "    ingressClassName: nginx")))
+	g.SyncOK()
+	tn := readyTenant(t, g.Agent, name)
+	if got, want := tn.Status.ControlPlane.ExternalEndpoint, "https://"+hostName; got != want {
+		t.Fatalf("Ingress externalEndpoint %q, want %q", got, want)
+	}
+	ing, err := host.Clientset(t).NetworkingV1().Ingresses(ns).Get(context.Background(), render.VClusterName(tn), metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the virtual cluster's Ingress: %v", err)
+	}
+	requirePassthroughIngress(t, ing, hostName, render.VClusterName(tn))
+	if _, err := host.Clientset(t).CoreV1().Services(ns).Get(context.Background(), render.ExternalServiceName(tn), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("the external Service after moving to Ingress: %v, want NotFound", err)
+	}
+	requireNoExposedDNS(t, ns)
+
+	kc, err := clientcmd.LoadFromFile(outsideKubeconfig(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := kc.Clusters[kc.Contexts[kc.CurrentContext].Cluster]
+	if cluster.Server != "https://"+hostName || cluster.TLSServerName != "" {
+		t.Fatalf("outside kubeconfig server %q (TLS name %q), want https://%s verified as itself", cluster.Server, cluster.TLSServerName, hostName)
+	}
+	k := tenantKubectl(t, name)
+	if out := k.run(t, "get", "namespaces", "-o", "name", "--tls-server-name="+hostName); !strings.Contains(out, "namespace/kube-system") {
+		t.Fatalf("kubectl with SNI %s: %q", hostName, out)
+	}
+	_, stderr, err := k.exec(context.Background(), nil, "get", "namespaces", "--tls-server-name=other.tenants.example.test", "--request-timeout=10s")
+	if err == nil || !strings.Contains(stderr, "x509") {
+		t.Fatalf("kubectl with another tenant's host name: err %v, stderr %q; want a certificate error", err, stderr)
+	}
+}
+
+// requirePassthroughIngress checks the Ingress routes the host, and only it, to the virtual
+// cluster Service's https port with TLS passed through.
+func requirePassthroughIngress(t *testing.T, ing *networkingv1.Ingress, hostName, service string) {
+	t.Helper()
+	if ing.Annotations["nginx.ingress.kubernetes.io/ssl-passthrough"] != "true" {
+		t.Fatalf("Ingress annotations %v: no ssl-passthrough", ing.Annotations)
+	}
+	if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" {
+		t.Fatalf("Ingress class %v, want nginx", ing.Spec.IngressClassName)
+	}
+	if ing.Spec.DefaultBackend != nil || len(ing.Spec.Rules) != 1 || ing.Spec.Rules[0].Host != hostName {
+		t.Fatalf("Ingress rules %+v (default backend %v), want %s alone", ing.Spec.Rules, ing.Spec.DefaultBackend, hostName)
+	}
+	paths := ing.Spec.Rules[0].HTTP.Paths
+	if len(paths) != 1 || paths[0].Backend.Service == nil || paths[0].Backend.Service.Name != service || paths[0].Backend.Service.Port.Name != "https" {
+		t.Fatalf("Ingress paths %+v, want / to %s:https", paths, service)
+	}
 }
 
 func externalService(t *testing.T, ns, name string) *corev1.Service {
