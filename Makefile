@@ -13,6 +13,7 @@ BENCH_PEER_LIMIT ?= 10m
 BENCH_LARGE_RUNS ?= 1
 BENCH_NODE ?= true
 BENCH_SYNCER ?= true
+BENCH_NODE_LOAD ?= true
 
 .DEFAULT_GOAL := help
 .PHONY: help build test test-unit test-integration test-e2e node lint bench peers dev components images clean fmt generate
@@ -37,8 +38,8 @@ generate: ## Regenerate api/v1alpha1's DeepCopy functions (deepcopy-gen, pinned 
 	go run k8s.io/code-generator/cmd/deepcopy-gen@$(CODE_GENERATOR_VERSION) --go-header-file /dev/null --output-file zz_generated.deepcopy.go ./api/v1alpha1
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
-bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it), and the syncer with 1,000 pods (BENCH_SYNCER=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
-	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -syncer=$(BENCH_SYNCER) -out=bench/results
+bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it) with the pod loads beside the vcluster peer (BENCH_NODE_LOAD=false skips them), and the syncer with 1,000 pods (BENCH_SYNCER=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
+	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -node-load=$(BENCH_NODE_LOAD) -syncer=$(BENCH_SYNCER) -out=bench/results
 peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
 dev: ## Build only what it runs (older Kubernetes versions in the background while it runs), start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); as root it adds a real node running the virtual clusters (NODE=0 turns it off; DEV_ARGS=--once exits when all are Ready).

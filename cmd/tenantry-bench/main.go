@@ -23,6 +23,7 @@ func main() {
 	work := flag.String("work", "", "work directory (default a temp dir)")
 	peerLimit := flag.Duration("peer-limit", 10*time.Minute, "cap on each wait of a peer run; a capped run reports how far it got")
 	node := flag.Bool("node", false, "also measure on a real node (root; the node's packages and bin/images); with -tenants=none, only that")
+	nodeLoad := flag.Bool("node-load", false, "with -node, also run the pod loads (1,000 pods; 10 × 100 Deployments) through a tenant's virtual cluster and each peer's")
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	syncer := flag.Bool("syncer", false, "also measure the syncer with -syncer-pods pods; with -tenants=none, only that (and -node)")
 	syncerPods := flag.Int("syncer-pods", 1000, "pods per syncer run")
@@ -42,7 +43,7 @@ func main() {
 		}
 		return
 	}
-	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node,
+	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node, NodeLoad: *nodeLoad,
 		Syncer: *syncer, SyncerPods: *syncerPods, SyncerHostQPS: float32(*syncerHostQPS)}
 	if err := run(ctx, o, *tenants, *out, *merge); err != nil {
 		fmt.Fprintln(os.Stderr, err)

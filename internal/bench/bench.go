@@ -26,6 +26,9 @@ type Options struct {
 	// the node cannot start they are left out and the log says why. With no Tenants, Node
 	// measures the node figures alone (for -merge).
 	Node bool
+	// NodeLoad adds, with Node, the pod loads (1,000 pods, and kube-burner's pod-intensive
+	// shape) on the node's host, through a tenant's virtual cluster and each peer's.
+	NodeLoad bool
 	// Syncer adds the syncer's figures (SyncerPods pods, default 1,000); with no Tenants,
 	// Syncer measures the syncer (and the node, if Node) alone.
 	Syncer     bool

@@ -80,7 +80,11 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 			i, o.Runs, r.ready.Seconds(), r.deploy.Seconds(), r.cpReady, r.cpDeploy, r.componentRSS)
 		runs = append(runs, *r)
 	}
-	return nodeRunFigures(runs, componentNames(c)), nil
+	figs := nodeRunFigures(runs, componentNames(c))
+	if o.NodeLoad {
+		figs = append(figs, loadFigures(ctx, o, []loadSystem{&tenantryLoad{b: b}})...)
+	}
+	return figs, nil
 }
 
 // nodeUnavailable says why the node figures cannot be measured here, or nil.

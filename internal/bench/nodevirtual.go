@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -19,9 +20,18 @@ import (
 	"github.com/tenantry/tenantry/reconciler/render"
 )
 
-// virtualClient reads the tenant's config-local kubeconfig (server https://127.0.0.1:PORT,
-// for a port-forward) and dials PORT on the control plane pod inside the node instead.
+// virtualClient is a client of the tenant's virtual cluster (see virtualConfig).
 func (b *nodeBench) virtualClient(ctx context.Context, tn *v1alpha1.Tenant) (kubernetes.Interface, error) {
+	cfg, err := b.virtualConfig(ctx, tn)
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// virtualConfig reads the tenant's config-local kubeconfig (server https://127.0.0.1:PORT,
+// for a port-forward) and dials PORT on the control plane pod inside the node instead.
+func (b *nodeBench) virtualConfig(ctx context.Context, tn *v1alpha1.Tenant) (*rest.Config, error) {
 	ns := tn.HostNamespace()
 	s, err := b.cs.CoreV1().Secrets(ns).Get(ctx, render.KubeconfigSecretName(tn), metav1.GetOptions{})
 	if err != nil {
@@ -43,7 +53,7 @@ func (b *nodeBench) virtualClient(ctx context.Context, tn *v1alpha1.Tenant) (kub
 	cfg.Dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return b.c.DialNode(ctx, network, target)
 	}
-	return kubernetes.NewForConfig(cfg)
+	return cfg, nil
 }
 
 // deploy creates the echo Deployment in the virtual cluster and returns the time until its
@@ -93,8 +103,13 @@ func (b *nodeBench) containersRunning(ctx context.Context, ns, vcluster string, 
 // pollUntil polls cond every 200 ms for up to nodeWait; on timeout it names what it waited
 // for and cond's last reason.
 func pollUntil(ctx context.Context, what string, cond func(context.Context) (bool, error)) error {
+	return pollFor(ctx, nodeWait, what, cond)
+}
+
+// pollFor is pollUntil for up to timeout.
+func pollFor(ctx context.Context, timeout time.Duration, what string, cond func(context.Context) (bool, error)) error {
 	var last error
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, nodeWait, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		ok, why := cond(ctx)
 		last = why
 		return ok, nil

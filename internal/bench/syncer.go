@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 )
 
@@ -81,7 +82,7 @@ func runSyncerBench(ctx context.Context, n int, dir string, hostQPS float32) (*s
 func measureSyncer(ctx context.Context, env *syncerEnv, child *syncerChild, n int) (*syncerRun, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	load := newSyncerLoad(env, n+1)
+	load := newSyncerLoad(env.loadTarget(), n+1)
 	load.start(ctx)
 	if err := load.runPods(ctx, child, []string{"warm-up"}); err != nil {
 		return nil, fmt.Errorf("warm-up pod: %w", err)
@@ -95,7 +96,7 @@ func measureSyncer(ctx context.Context, env *syncerEnv, child *syncerChild, n in
 	if err := load.runPods(ctx, child, names); err != nil {
 		return nil, err
 	}
-	r := syncerRunOf(began, load.snapshot(names))
+	r := syncerRunOf(began, load.snapshot(defaultKeys(names)))
 	r.cpu = processCPU(child.pid()) - cpu0
 	r.rssMiB = procStatusMiB(fmt.Sprintf("/proc/%d/status", child.pid()), "VmHWM:")
 	return r, nil
@@ -107,20 +108,35 @@ func (l *syncerLoad) runPods(ctx context.Context, child *syncerChild, names []st
 	if err := l.create(ctx, names); err != nil {
 		return err
 	}
+	return l.wait(ctx, child.alive, defaultKeys(names))
+}
+
+// defaultKeys are the keys of the named pods of the virtual default namespace.
+func defaultKeys(names []string) []string {
+	keys := make([]string, len(names))
+	for i, name := range names {
+		keys[i] = podKey(metav1.NamespaceDefault, name)
+	}
+	return keys
+}
+
+// wait waits until every pod of keys is on the host and Running in the virtual cluster
+// after the stand-in marked it so, while alive says the syncer runs.
+func (l *syncerLoad) wait(ctx context.Context, alive func() error, keys []string) error {
 	var last error
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, syncerWait, true, func(context.Context) (bool, error) {
-		if err := child.alive(); err != nil {
+		if err := alive(); err != nil {
 			return false, err
 		}
-		onHost, running, err := l.progress(names)
+		onHost, running, err := l.progress(keys)
 		if err != nil {
 			return false, err
 		}
-		last = fmt.Errorf("%d of %d pods on the host, %d Running in the virtual cluster", onHost, len(names), running)
-		return running == len(names), nil
+		last = fmt.Errorf("%d of %d pods on the host, %d Running in the virtual cluster", onHost, len(keys), running)
+		return running == len(keys), nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for %d pods: %w (%w)", len(names), err, last)
+		return fmt.Errorf("waiting for %d pods: %w (%w)", len(keys), err, last)
 	}
 	return nil
 }

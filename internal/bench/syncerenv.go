@@ -52,6 +52,12 @@ func newSyncerEnv(ctx context.Context, dir string) (*syncerEnv, error) {
 	return e, nil
 }
 
+// loadTarget is the run's load: the virtual cluster, the syncer's host namespace, the
+// stand-in's Node.
+func (e *syncerEnv) loadTarget() loadTarget {
+	return loadTarget{host: e.hostCS, virtual: e.virtualCS, hostNS: syncerHostNS, node: syncerNode, origin: tenantryOrigin}
+}
+
 func (e *syncerEnv) cleanup() {
 	e.virtual.Cleanup()
 	e.host.Cleanup()

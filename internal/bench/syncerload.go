@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tenantry/tenantry/api/wellknown"
@@ -19,9 +20,35 @@ import (
 // Running, at once.
 const syncerConcurrency = 20
 
+// loadLabel marks every pod of a load (created directly or by a Deployment), so the
+// virtual watch sees only those.
+const loadLabel = "app=bench"
+
+// loadTarget is where a pod load runs: a virtual cluster, its syncer's host namespace, and
+// the Node the kubelet stand-in binds the host copies to.
+type loadTarget struct {
+	host, virtual kubernetes.Interface
+	hostNS, node  string
+	// origin is the key (namespace/name) of the virtual pod a host pod copies, "" for none:
+	// each syncer marks its copies in its own way.
+	origin func(*corev1.Pod) string
+}
+
+// tenantryOrigin reads tenantry's marks on a host pod.
+func tenantryOrigin(p *corev1.Pod) string {
+	name := p.Annotations[wellknown.VClusterAnnotationName]
+	if name == "" {
+		return ""
+	}
+	return p.Annotations[wellknown.VClusterAnnotationNamespace] + "/" + name
+}
+
+// podKey is the key loads use for a virtual pod.
+func podKey(ns, name string) string { return ns + "/" + name }
+
 // podTimes is when the bench saw one pod pass each step.
 type podTimes struct {
-	created time.Time // the virtual create call returned
+	created time.Time // the virtual create call returned (for a controller's pod: first seen)
 	onHost  time.Time // the host pod was seen by the host watch
 	marked  time.Time // the stand-in's status update (Running, Ready) returned
 	running time.Time // the virtual pod was seen Running by the virtual watch
@@ -29,15 +56,15 @@ type podTimes struct {
 
 // syncerLoad creates virtual pods, plays the kubelet on the host, and times each step.
 type syncerLoad struct {
-	env   *syncerEnv
-	mu    sync.Mutex
-	times map[string]*podTimes // by virtual pod name
-	work  chan *corev1.Pod
-	errs  []error
+	target loadTarget
+	mu     sync.Mutex
+	times  map[string]*podTimes // by podKey of the virtual pod
+	work   chan *corev1.Pod
+	errs   []error
 }
 
-func newSyncerLoad(env *syncerEnv, n int) *syncerLoad {
-	return &syncerLoad{env: env, times: map[string]*podTimes{}, work: make(chan *corev1.Pod, n+64)}
+func newSyncerLoad(target loadTarget, n int) *syncerLoad {
+	return &syncerLoad{target: target, times: map[string]*podTimes{}, work: make(chan *corev1.Pod, n+64)}
 }
 
 // record sets one step's time of a pod with set, unless set says it is already taken.
@@ -66,15 +93,16 @@ func (l *syncerLoad) fail(err error) {
 
 // start runs the host and virtual watches and the stand-in's workers until ctx ends.
 func (l *syncerLoad) start(ctx context.Context) {
-	host := informers.NewSharedInformerFactoryWithOptions(l.env.hostCS, 0, informers.WithNamespace(syncerHostNS))
+	host := informers.NewSharedInformerFactoryWithOptions(l.target.host, 0, informers.WithNamespace(l.target.hostNS))
 	_, _ = host.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: l.hostPodAdded})
-	virtual := informers.NewSharedInformerFactoryWithOptions(l.env.virtualCS, 0, informers.WithNamespace(metav1.NamespaceDefault))
+	virtual := informers.NewSharedInformerFactoryWithOptions(l.target.virtual, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = loadLabel }))
 	_, _ = virtual.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: l.virtualPodSeen, UpdateFunc: func(_, obj any) { l.virtualPodSeen(obj) },
 	})
 	host.Start(ctx.Done())
 	virtual.Start(ctx.Done())
-	kubelet := &standin.Kubelet{Client: l.env.hostCS, Node: syncerNode}
+	kubelet := &standin.Kubelet{Client: l.target.host, Node: l.target.node}
 	kubelet.Serve(ctx, l.work, syncerConcurrency, l.started)
 }
 
@@ -83,17 +111,40 @@ func (l *syncerLoad) hostPodAdded(obj any) {
 	if !ok {
 		return
 	}
-	l.record(p.Annotations[wellknown.VClusterAnnotationName], func(t *podTimes) { setOnce(&t.onHost) })
+	key := l.target.origin(p)
+	if key == "" {
+		return
+	}
+	l.record(key, func(t *podTimes) { setOnce(&t.onHost) })
 	if p.Spec.NodeName == "" {
 		l.work <- p
 	}
 }
 
+// virtualPodSeen records a controller's pod as created when first seen, and every pod as
+// running once it is Running and Ready.
 func (l *syncerLoad) virtualPodSeen(obj any) {
 	p, ok := obj.(*corev1.Pod)
-	if ok && p.Status.Phase == corev1.PodRunning {
-		l.record(p.Name, func(t *podTimes) { setOnce(&t.running) })
+	if !ok {
+		return
 	}
+	l.record(podKey(p.Namespace, p.Name), func(t *podTimes) {
+		if len(p.OwnerReferences) > 0 {
+			setOnce(&t.created)
+		}
+		if p.Status.Phase == corev1.PodRunning && podReady(p) {
+			setOnce(&t.running)
+		}
+	})
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // started records when the stand-in kubelet has bound a host pod and marked it Running
@@ -103,7 +154,7 @@ func (l *syncerLoad) started(p *corev1.Pod, err error) {
 		l.fail(fmt.Errorf("host %w", err))
 		return
 	}
-	l.record(p.Annotations[wellknown.VClusterAnnotationName], func(t *podTimes) { setOnce(&t.marked) })
+	l.record(l.target.origin(p), func(t *podTimes) { setOnce(&t.marked) })
 }
 
 // benchPod is a small virtual pod; its image need not exist, as no container runs.
@@ -112,9 +163,10 @@ func benchPod(name string) *corev1.Pod {
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/bench:1"}}}}
 }
 
-// create creates the pods, syncerConcurrency at a time, and records when each returned.
+// create creates the pods in the virtual default namespace, syncerConcurrency at a time,
+// and records when each returned.
 func (l *syncerLoad) create(ctx context.Context, names []string) error {
-	pods := l.env.virtualCS.CoreV1().Pods(metav1.NamespaceDefault)
+	pods := l.target.virtual.CoreV1().Pods(metav1.NamespaceDefault)
 	sem := make(chan struct{}, syncerConcurrency)
 	errs := make(chan error, len(names))
 	var wg sync.WaitGroup
@@ -126,7 +178,7 @@ func (l *syncerLoad) create(ctx context.Context, names []string) error {
 				errs <- fmt.Errorf("creating virtual pod %s: %w", name, err)
 				return
 			}
-			l.record(name, func(t *podTimes) { setOnce(&t.created) })
+			l.record(podKey(metav1.NamespaceDefault, name), func(t *podTimes) { setOnce(&t.created) })
 		})
 	}
 	wg.Wait()
@@ -134,13 +186,13 @@ func (l *syncerLoad) create(ctx context.Context, names []string) error {
 	return <-errs
 }
 
-// progress counts the pods among names seen on the host and seen Running in the virtual
+// progress counts the pods among keys seen on the host and seen Running in the virtual
 // cluster, and returns the stand-in's first error.
-func (l *syncerLoad) progress(names []string) (onHost, running int, err error) {
+func (l *syncerLoad) progress(keys []string) (onHost, running int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, name := range names {
-		if t := l.times[name]; t != nil {
+	for _, key := range keys {
+		if t := l.times[key]; t != nil {
 			onHost += b2i(!t.onHost.IsZero())
 			running += b2i(!t.running.IsZero() && !t.marked.IsZero())
 		}
@@ -158,13 +210,36 @@ func b2i(b bool) int {
 	return 0
 }
 
-// snapshot copies the times of names.
-func (l *syncerLoad) snapshot(names []string) []podTimes {
+// keys lists every pod the load has seen.
+func (l *syncerLoad) keys() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]podTimes, 0, len(names))
-	for _, name := range names {
-		if t := l.times[name]; t != nil {
+	out := make([]string, 0, len(l.times))
+	for key := range l.times {
+		out = append(out, key)
+	}
+	return out
+}
+
+// waitCount waits until n pods have gone round: on the host, marked Running by the
+// stand-in, and seen Running and Ready in the virtual cluster.
+func (l *syncerLoad) waitCount(ctx context.Context, n int) error {
+	return pollFor(ctx, syncerWait, fmt.Sprintf("%d pods to go round", n), func(context.Context) (bool, error) {
+		onHost, running, err := l.progress(l.keys())
+		if err != nil {
+			return false, err
+		}
+		return running >= n, fmt.Errorf("%d pods seen, %d on the host, %d Running in the virtual cluster", len(l.keys()), onHost, running)
+	})
+}
+
+// snapshot copies the times of keys.
+func (l *syncerLoad) snapshot(keys []string) []podTimes {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]podTimes, 0, len(keys))
+	for _, key := range keys {
+		if t := l.times[key]; t != nil {
 			out = append(out, *t)
 		}
 	}

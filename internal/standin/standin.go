@@ -204,3 +204,30 @@ func PodIP(p *corev1.Pod) string {
 	sum := h.Sum32()
 	return fmt.Sprintf("10.244.%d.%d", sum>>8%256, sum%250+2)
 }
+
+// ReportReady writes the Node's status as a kubelet does when it starts (Ready, with room
+// for pods), then renews the Node's Lease every interval until ctx ends, so the node
+// lifecycle controller of a host that has one keeps the Node Ready. It returns once the
+// status and the first Lease are written; renewal errors go to onError (when set).
+func (k *Kubelet) ReportReady(ctx context.Context, interval time.Duration, onError func(error)) error {
+	node, err := k.setNodeReady(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.renewLease(ctx, node, interval); err != nil {
+		return err
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(interval):
+			}
+			if err := k.renewLease(ctx, node, interval); err != nil && ctx.Err() == nil && onError != nil {
+				onError(err)
+			}
+		}
+	}()
+	return nil
+}
