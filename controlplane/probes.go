@@ -16,7 +16,8 @@ import (
 )
 
 // probes serves /healthz (liveness: the supervisor runs) and /readyz (the virtual API
-// server answers its /readyz and the kubeconfig Secret has been written).
+// server answers its /readyz, once the kubeconfig Secret has been written and the
+// controller manager's controllers have started).
 type probes struct {
 	supervisor *supervise.Supervisor
 
@@ -24,7 +25,8 @@ type probes struct {
 	virtual kubernetes.Interface
 }
 
-// setReady records that the kubeconfig Secret is written, with the client /readyz checks.
+// setReady records that the kubeconfig Secret is written and the controllers run, with the
+// client /readyz checks.
 func (p *probes) setReady(virtual kubernetes.Interface) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -80,16 +80,17 @@ func run(ctx context.Context, cfg Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	virtual, err := startControlPlane(ctx, cfg, pki, sup, opts.Started)
+	virtual, kcmPort, err := startControlPlane(ctx, cfg, pki, sup, opts.Started)
 	if err != nil {
 		return err
 	}
 	log.Info("virtual API ready", "sinceProcessStart", time.Since(opts.Started).Round(time.Millisecond).String())
-	return serve(ctx, cfg, opts, pki, pr, host, virtual, serviceIP)
+	return serve(ctx, cfg, opts, pki, pr, host, virtual, serviceIP, kcmPort)
 }
 
-// serve publishes access, starts DNS and the syncer, and waits for the end.
-func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, host, virtual kubernetes.Interface, serviceIP string) error {
+// serve publishes access, starts DNS and the syncer, reports ready once the controllers
+// run, and waits for the end.
+func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, host, virtual kubernetes.Interface, serviceIP string, kcmPort int) error {
 	log := logr.FromContextOrDiscard(ctx)
 	if err := retry(ctx, "owners ClusterRoleBinding", func() error { return cfg.applyOwnersBinding(ctx, virtual) }); err != nil {
 		return err
@@ -97,8 +98,6 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	if err := retry(ctx, "kubeconfig Secret", func() error { return cfg.writeKubeconfigSecret(ctx, host, pki) }); err != nil {
 		return err
 	}
-	pr.setReady(virtual)
-	log.Info("ready", "sinceProcessStart", time.Since(opts.Started).Round(time.Millisecond).String())
 	records, err := startRecords(ctx, virtual)
 	if err != nil {
 		return err
@@ -116,6 +115,10 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 	listenMetrics(ctx, cfg, pki, opts.Host, host, virtual, os.Getenv("POD_IP"))
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- runSyncer(ctx, cfg, opts, pki, serviceIP) }()
+	if err := readyOnceControllersRun(ctx, pr, virtual, kcmPort, syncErr); err != nil {
+		return err
+	}
+	log.Info("ready", "sinceProcessStart", time.Since(opts.Started).Round(time.Millisecond).String())
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -135,16 +138,17 @@ func serve(ctx context.Context, cfg Config, opts Options, pki *PKI, pr *probes, 
 }
 
 // startControlPlane starts kine, kube-apiserver and kube-controller-manager and returns
-// an admin client once the virtual API server is ready.
-func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *supervise.Supervisor, started time.Time) (kubernetes.Interface, error) {
+// an admin client once the virtual API server is ready, and the controller manager's
+// health port.
+func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *supervise.Supervisor, started time.Time) (kubernetes.Interface, int, error) {
 	kinePort := cfg.KinePort
 	if err := sup.Start(cfg.kineSpec(kinePort)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	kctx, cancel := context.WithTimeout(ctx, kineTimeout)
 	defer cancel()
 	if err := waitTCP(kctx, "127.0.0.1:"+itoa(kinePort)); err != nil {
-		return nil, fmt.Errorf("kine: %w", err)
+		return nil, 0, fmt.Errorf("kine: %w", err)
 	}
 	logr.FromContextOrDiscard(ctx).Info("kine ready", "port", kinePort, "sinceProcessStart", time.Since(started).Round(time.Millisecond).String())
 	advertise := os.Getenv("POD_IP")
@@ -152,30 +156,56 @@ func startControlPlane(ctx context.Context, cfg Config, pki *PKI, sup *supervise
 		advertise = "127.0.0.1"
 	}
 	if err := sup.Start(cfg.apiServerSpec(pki, kinePort, advertise)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	virtual, err := kubernetes.NewForConfig(cfg.localConfig(pki))
 	if err != nil {
-		return nil, fmt.Errorf("virtual client: %w", err)
+		return nil, 0, fmt.Errorf("virtual client: %w", err)
 	}
 	actx, cancel := context.WithTimeout(ctx, apiServerTimeout)
 	defer cancel()
 	if err := waitAPIReady(actx, virtual); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return virtual, startControllerManager(cfg, pki, sup)
+	port, err := startControllerManager(cfg, pki, sup)
+	return virtual, port, err
 }
 
-func startControllerManager(cfg Config, pki *PKI, sup *supervise.Supervisor) error {
+// startControllerManager starts kube-controller-manager and returns its health port.
+func startControllerManager(cfg Config, pki *PKI, sup *supervise.Supervisor) (int, error) {
 	kubeconfig, err := cfg.writeControllerManagerKubeconfig(pki)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	port, err := freePort()
 	if err != nil {
+		return 0, err
+	}
+	return port, sup.Start(cfg.controllerManagerSpec(pki, kubeconfig, port))
+}
+
+// readyOnceControllersRun marks the pod ready once kube-controller-manager has started its
+// controllers: before, the API answers but a Deployment makes no pods. Readiness after
+// that is the API server's alone (a restarting controller manager does not take the API
+// away). A syncer that stops meanwhile ends the wait with its error.
+func readyOnceControllersRun(ctx context.Context, pr *probes, virtual kubernetes.Interface, kcmPort int, syncErr <-chan error) error {
+	wctx, cancel := context.WithTimeout(ctx, apiServerTimeout)
+	defer cancel()
+	started := make(chan error, 1)
+	go func() { started <- waitControllersStarted(wctx, kcmPort) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			return fmt.Errorf("waiting for kube-controller-manager's controllers: %w", err)
+		}
+	case err := <-syncErr:
+		if err == nil {
+			err = fmt.Errorf("syncer stopped before the control plane was ready: %w", ctx.Err())
+		}
 		return err
 	}
-	return sup.Start(cfg.controllerManagerSpec(pki, kubeconfig, port))
+	pr.setReady(virtual)
+	return nil
 }
 
 // runSyncer runs the syncer in-process until ctx ends. An error, or a return before ctx
