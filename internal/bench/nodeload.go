@@ -60,6 +60,7 @@ func podsLoad(ctx context.Context, s *standinHost, target loadTarget, n int) (*s
 		return nil, err
 	}
 	r := syncerRunOf(began, load.snapshot(defaultKeys(names)))
+	r.reasserted = load.reasserted.Load()
 	cancel()
 	pods := target.virtual.CoreV1().Pods(metav1.NamespaceDefault)
 	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: loadLabel}); err != nil {

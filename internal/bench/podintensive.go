@@ -26,6 +26,8 @@ type intensiveRun struct {
 	total  time.Duration // the first Deployment's create to the last pod Running and Ready
 	ready  []float64     // per pod, seconds: first seen in the virtual cluster to Running and Ready
 	toHost []float64     // per pod, seconds: first seen to its host copy seen
+	// reasserted counts the times the stand-in reported a pod Ready again.
+	reasserted int64
 }
 
 // podIntensive creates the namespaces, waits for their default ServiceAccounts, creates
@@ -48,6 +50,7 @@ func podIntensive(ctx context.Context, s *standinHost, target loadTarget) (*inte
 		return nil, err
 	}
 	r := intensiveRunOf(began, load.snapshot(load.keys()))
+	r.reasserted = load.reasserted.Load()
 	cancel()
 	return r, deleteIntensive(ctx, s, target, namespaces)
 }

@@ -21,6 +21,7 @@ type syncerRun struct {
 	toHostTotal, runningTotal time.Duration
 	toHost, back              []float64 // per pod, in seconds
 	cpu, rssMiB               float64
+	reasserted                int64 // times the stand-in reported a pod Ready again
 }
 
 // syncerFigures measures the syncer, in its own process, on o.Runs fresh pairs of host

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -61,10 +63,15 @@ type syncerLoad struct {
 	times  map[string]*podTimes // by podKey of the virtual pod
 	work   chan *corev1.Pod
 	errs   []error
+	// notReady holds pods the stand-in runs that lost their Ready condition; reasserted
+	// counts the times it reported one Ready again.
+	notReady   chan *corev1.Pod
+	reasserted atomic.Int64
 }
 
 func newSyncerLoad(target loadTarget, n int) *syncerLoad {
-	return &syncerLoad{target: target, times: map[string]*podTimes{}, work: make(chan *corev1.Pod, n+64)}
+	return &syncerLoad{target: target, times: map[string]*podTimes{}, work: make(chan *corev1.Pod, n+64),
+		notReady: make(chan *corev1.Pod, n+64)}
 }
 
 // record sets one step's time of a pod with set, unless set says it is already taken.
@@ -94,7 +101,9 @@ func (l *syncerLoad) fail(err error) {
 // start runs the host and virtual watches and the stand-in's workers until ctx ends.
 func (l *syncerLoad) start(ctx context.Context) {
 	host := informers.NewSharedInformerFactoryWithOptions(l.target.host, 0, informers.WithNamespace(l.target.hostNS))
-	_, _ = host.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: l.hostPodAdded})
+	_, _ = host.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: l.hostPodAdded, UpdateFunc: func(_, obj any) { l.hostPodUpdated(obj) },
+	})
 	virtual := informers.NewSharedInformerFactoryWithOptions(l.target.virtual, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = loadLabel }))
 	_, _ = virtual.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -104,6 +113,41 @@ func (l *syncerLoad) start(ctx context.Context) {
 	virtual.Start(ctx.Done())
 	kubelet := &standin.Kubelet{Client: l.target.host, Node: l.target.node}
 	kubelet.Serve(ctx, l.work, syncerConcurrency, l.started)
+	for range reasserters {
+		go l.reassertReady(ctx, kubelet)
+	}
+}
+
+// reasserters is how many workers report pods Ready again.
+const reasserters = 2
+
+// hostPodUpdated queues a pod the stand-in runs whose Ready condition someone else's
+// status write dropped (vcluster's syncer writes the host pod's conditions from the
+// virtual pod's), for the stand-in to report it Ready again, as a kubelet's status loop
+// does. A full queue drops it: its next update queues it again.
+func (l *syncerLoad) hostPodUpdated(obj any) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok || p.Spec.NodeName != l.target.node || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning || podReady(p) {
+		return
+	}
+	select {
+	case l.notReady <- p:
+	default:
+	}
+}
+
+func (l *syncerLoad) reassertReady(ctx context.Context, kubelet *standin.Kubelet) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-l.notReady:
+			if _, err := kubelet.Running(ctx, p.Namespace, p.Name); err != nil && ctx.Err() == nil && !apierrors.IsNotFound(err) {
+				l.fail(fmt.Errorf("host pod %s Ready again: %w", p.Name, err))
+			}
+			l.reasserted.Add(1)
+		}
+	}
 }
 
 func (l *syncerLoad) hostPodAdded(obj any) {
