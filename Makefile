@@ -40,8 +40,9 @@ fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')
 bench: components peers $(if $(filter true,$(BENCH_NODE)),node images) ## Run the benchmarks against real components and peers, and on a real node (root; BENCH_NODE=false skips it) with the pod loads beside the vcluster peer (BENCH_NODE_LOAD=false skips them), and the syncer with 1,000 pods (BENCH_SYNCER=false skips it); prints a table, writes bench/results/latest.json and chart.svg.
 	go run ./cmd/tenantry-bench -tenants=$(BENCH_TENANTS) -runs=$(BENCH_RUNS) -large-runs=$(BENCH_LARGE_RUNS) -peer-limit=$(BENCH_PEER_LIMIT) -node=$(BENCH_NODE) -node-load=$(BENCH_NODE_LOAD) -syncer=$(BENCH_SYNCER) -out=bench/results
-peers: ## Build the benchmark's peers (Flux kustomize-controller); a failed build is reported in the bench table, not fatal.
+peers: ## Build the benchmark's peers (Flux kustomize-controller; loft-sh vcluster, ~18 min cold); a failed build is reported in the bench table, not fatal.
 	bash hack/components.sh flux || echo "peers: Flux could not be built; the bench table will say so" >&2
+	bash hack/components.sh vcluster || echo "peers: vcluster could not be built; the bench table will say so" >&2
 dev: ## Build only what it runs (older Kubernetes versions in the background while it runs), start a local host control plane and reconcile tenants-example/ (Ctrl-C stops it); as root it adds a real node running the virtual clusters (NODE=0 turns it off; DEV_ARGS=--once exits when all are Ready).
 	bash hack/dev.sh $(DEV_ARGS)
 components: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kine and Gatekeeper (cached by version; two at a time).

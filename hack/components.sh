@@ -47,7 +47,7 @@ build() {
 			else
 				moddir=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
 			fi
-			cp "$moddir/$file" "$tmp/"
+			cp -R "$moddir/$file" "$tmp/" # a file, or a directory (a chart)
 		done
 		chmod -R u+w "$tmp"
 		touch "$tmp/.done"
