@@ -71,6 +71,13 @@ func Render(name string, rel Release, values map[string]any) ([]*unstructured.Un
 	if err != nil {
 		return nil, err
 	}
+	return RenderChart(ch, rel, values)
+}
+
+// RenderChart renders a loaded chart as Render does (the benchmark renders a peer's chart
+// from disk with it).
+func RenderChart(ch *chart.Chart, rel Release, values map[string]any) ([]*unstructured.Unstructured, error) {
+	name := ch.Name()
 	vals, err := chartutil.ToRenderValues(ch, values, chartutil.ReleaseOptions{
 		Name: rel.Name, Namespace: rel.Namespace, IsInstall: true, Revision: 1,
 	}, chartutil.DefaultCapabilities)

@@ -24,6 +24,7 @@ func main() {
 	peerLimit := flag.Duration("peer-limit", 10*time.Minute, "cap on each wait of a peer run; a capped run reports how far it got")
 	node := flag.Bool("node", false, "also measure on a real node (root; the node's packages and bin/images); with -tenants=none, only that")
 	nodeLoad := flag.Bool("node-load", false, "with -node, also run the pod loads (1,000 pods; 10 × 100 Deployments) through a tenant's virtual cluster and each peer's")
+	vcluster := flag.Bool("vcluster", true, "with -node, also run loft-sh vcluster (make peers) on the node, side by side")
 	merge := flag.Bool("merge", false, "update the figures of the same names in the existing latest.json instead of replacing it")
 	syncer := flag.Bool("syncer", false, "also measure the syncer with -syncer-pods pods; with -tenants=none, only that (and -node)")
 	syncerPods := flag.Int("syncer-pods", 1000, "pods per syncer run")
@@ -43,7 +44,7 @@ func main() {
 		}
 		return
 	}
-	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node, NodeLoad: *nodeLoad,
+	o := bench.Options{Runs: *runs, LargeRuns: *largeRuns, Work: *work, Log: os.Stderr, PeerLimit: *peerLimit, Node: *node, NodeLoad: *nodeLoad, VCluster: *vcluster,
 		Syncer: *syncer, SyncerPods: *syncerPods, SyncerHostQPS: float32(*syncerHostQPS)}
 	if err := run(ctx, o, *tenants, *out, *merge); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -29,6 +29,9 @@ type Options struct {
 	// NodeLoad adds, with Node, the pod loads (1,000 pods, and kube-burner's pod-intensive
 	// shape) on the node's host, through a tenant's virtual cluster and each peer's.
 	NodeLoad bool
+	// VCluster adds loft-sh vcluster (the peer built by make peers) to the node figures:
+	// the same runs on the same node, with ratios tenantry / vcluster.
+	VCluster bool
 	// Syncer adds the syncer's figures (SyncerPods pods, default 1,000); with no Tenants,
 	// Syncer measures the syncer (and the node, if Node) alone.
 	Syncer     bool

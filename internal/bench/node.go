@@ -81,10 +81,24 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 		runs = append(runs, *r)
 	}
 	figs := nodeRunFigures(runs, componentNames(c))
+	if o.VCluster {
+		figs = withVClusterNode(ctx, c, o, figs)
+	}
 	if o.NodeLoad {
 		figs = append(figs, loadFigures(ctx, o, []loadSystem{&tenantryLoad{b: b}})...)
 	}
 	return figs, nil
+}
+
+// withVClusterNode runs the vcluster peer on the node and adds its figures and the
+// ratios; a peer that cannot run is reported as missing, saying why.
+func withVClusterNode(ctx context.Context, c *localcluster.Cluster, o Options, figs []Figure) []Figure {
+	peer, err := vclusterNodeRuns(ctx, c, filepath.Join(o.Work, "vcluster"), o.Runs, o.Log)
+	if err != nil {
+		fmt.Fprintf(o.Log, "bench: %s: %v\n", peerVCluster, err)
+		return withPeerRatios(figs, vclusterMissing(err.Error()))
+	}
+	return withPeerRatios(figs, vclusterFigures(peer))
 }
 
 // nodeUnavailable says why the node figures cannot be measured here, or nil.
@@ -280,21 +294,21 @@ func nodeRunFigures(runs []nodeRun, components []string) []Figure {
 	}
 	note := "real node (containerd, kubelet, kube-proxy) on the same machine; image import at node start not included"
 	return []Figure{
-		nodeFigure("virtual API ready on a real node (commit to Ready)", "s", "node-ready", ready,
+		nodeFigure("virtual API ready on a real node (commit to Ready)", "s", "node-ready", ready, "≤ 1.0x vcluster",
 			"fetch, render, apply, StatefulSet rollout until the agent's pass returns with status.controlPlane.ready; "+note),
-		nodeFigure(fmt.Sprintf("virtual Deployment (%d replicas) to containers running", nodeReplicas), "s", "node-deploy", deploy,
+		nodeFigure(fmt.Sprintf("virtual Deployment (%d replicas) to containers running", nodeReplicas), "s", "node-deploy", deploy, "",
 			"create in the virtual cluster until its pods are Running and Ready there and their containers run in the node's containerd; "+note),
-		nodeFigure("tenant control plane RSS on the node (after Ready)", "MiB", "node-rss", cpReady,
+		nodeFigure("tenant control plane RSS on the node (after Ready)", "MiB", "node-rss", cpReady, "≤ 0.7x vcluster",
 			"total_rss of the control plane pod's container cgroups (kine, kube-apiserver, kube-controller-manager, DNS, syncer)"),
-		nodeFigure(fmt.Sprintf("tenant control plane RSS on the node (%d-replica Deployment running)", nodeReplicas), "MiB", "node-rss-deploy", cpDeploy,
+		nodeFigure(fmt.Sprintf("tenant control plane RSS on the node (%d-replica Deployment running)", nodeReplicas), "MiB", "node-rss-deploy", cpDeploy, "≤ 0.7x vcluster",
 			"as above, once the Deployment runs"),
-		nodeFigure("node components RSS (host and node processes)", "MiB", "node-components-rss", comp,
+		nodeFigure("node components RSS (host and node processes)", "MiB", "node-components-rss", comp, "",
 			"VmRSS of "+strings.Join(components, ", ")+"; containers and shims not counted"),
 	}
 }
 
-func nodeFigure(name, unit, metric string, runs []float64, note string) Figure {
-	f := measured(name, unit, "", runs)
+func nodeFigure(name, unit, metric string, runs []float64, target, note string) Figure {
+	f := measured(name, unit, target, runs)
 	f.System, f.Metric, f.Note = systemTenantry, metric, note
 	return f
 }

@@ -96,3 +96,13 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// ImportImage loads one image tarball into the node's containerd after start: an image
+// the node does not import from bin/images (the benchmark's vcluster peer, ~300 MB, which
+// the e2e tier never needs).
+func (c *Cluster) ImportImage(ctx context.Context, path string) error {
+	if c.node == nil {
+		return fmt.Errorf("importing %s: the cluster has no node", filepath.Base(path))
+	}
+	return c.node.importImages(ctx, []string{path})
+}
