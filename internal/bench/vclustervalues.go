@@ -26,6 +26,8 @@ var vclusterChanges = []vclusterChange{
 		"the node has no registry: the image built here (vcluster binary, the pinned kube-apiserver and kube-controller-manager, kine)"},
 	{[]string{"controlPlane", "distro", "k8s", "image"}, imageValue(),
 		"the init container copies kube-apiserver and kube-controller-manager " + vclusterKube + " from the same image, as tenantry runs them"},
+	{[]string{"controlPlane", "distro", "k8s", "controllerManager", "extraArgs"}, []any{vclusterKCMControllers},
+		"vcluster " + vclusterVersion + " (made for Kubernetes up to 1.34) disables the controller cloud-node-lifecycle, which kube-controller-manager 1.37 no longer knows and refuses to start over; this is its own --controllers list without that entry (vcluster merges extraArgs over its flags)"},
 	{[]string{"controlPlane", "statefulSet", "persistence", "volumeClaim", "enabled"}, false,
 		"data on an emptyDir, as the bench's tenantry tenant (persistence.size 0), so neither waits for a volume; without a claim the chart runs a Deployment, not a StatefulSet"},
 	{[]string{"controlPlane", "statefulSet", "resources", "limits", "ephemeral-storage"}, nil,
@@ -35,6 +37,10 @@ var vclusterChanges = []vclusterChange{
 		"CoreDNS runs as a separate pod from the coredns/coredns image, which the node cannot pull; tenantry's DNS is in its control plane pod, so its RSS carries it and vcluster's does not"},
 	{[]string{"telemetry", "enabled"}, false, "no network here; telemetry is not part of the work measured"},
 }
+
+// vclusterKCMControllers is vcluster's own --controllers for the k8s distro without a
+// virtual scheduler (pkg/k8s/k8s.go), less -cloud-node-lifecycle.
+const vclusterKCMControllers = "--controllers=*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ttl"
 
 func imageValue() map[string]any {
 	return map[string]any{"registry": "", "repository": vclusterImageRepo, "tag": vclusterVersion}
