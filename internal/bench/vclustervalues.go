@@ -33,8 +33,6 @@ var vclusterChanges = []vclusterChange{
 	{[]string{"controlPlane", "statefulSet", "resources", "limits", "ephemeral-storage"}, nil,
 		"the test bed's kubelet runs with localStorageCapacityIsolation off and reports no ephemeral-storage, so a pod asking for it is never scheduled (null removes the key; cpu and memory stay the chart's)"},
 	{[]string{"controlPlane", "statefulSet", "resources", "requests", "ephemeral-storage"}, nil, "as above"},
-	{[]string{"controlPlane", "coredns", "enabled"}, false,
-		"CoreDNS runs as a separate pod from the coredns/coredns image, which the node cannot pull; tenantry's DNS is in its control plane pod, so its RSS carries it and vcluster's does not"},
 	{[]string{"telemetry", "enabled"}, false, "no network here; telemetry is not part of the work measured"},
 }
 
