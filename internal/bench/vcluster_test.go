@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,4 +194,20 @@ func TestVClusterPeerOnNode(t *testing.T) {
 		t.Fatalf("after Stop: %d containers left in the peer's namespace (err %v)", len(left), err)
 	}
 	t.Logf("vcluster: API answering in %s, Deployment in %s, RSS %.0f then %.0f MiB", r.ready, r.deploy, r.cpReady, r.cpDeploy)
+}
+
+func TestChartDrawsTheNodeFiguresSideBySide(t *testing.T) {
+	mine := nodeRunFigures([]nodeRun{{ready: 14 * time.Second, deploy: 4 * time.Second, cpReady: 210, cpDeploy: 230, componentRSS: 900}}, nil)
+	peer := vclusterFigures([]nodeRun{{ready: 20 * time.Second, deploy: 8 * time.Second, cpReady: 300, cpDeploy: 460}})
+	rep := &Report{Figures: withPeerRatios(mine, peer)}
+	var b strings.Builder
+	if err := rep.WriteChart(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>tenantry 14 s</title>", "<title>" + peerVCluster + " 20 s</title>",
+		"<title>tenantry 210 MiB</title>", "<title>" + peerVCluster + " 460 MiB</title>"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("chart has no bar %q", want)
+		}
+	}
 }
