@@ -40,6 +40,7 @@ const (
 type nodeRun struct {
 	ready, deploy                   time.Duration
 	cpReady, cpDeploy, componentRSS float64
+	timeline                        string // where the Deployment's time went (deployTimeline)
 }
 
 // nodeBench is one host with a real node, a tenants repo and an agent reconciling it.
@@ -76,8 +77,8 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("node run %d: %w", i, err)
 		}
-		fmt.Fprintf(o.Log, "bench: real node, run %d/%d: Ready in %.1f s, Deployment in %.1f s, control plane %.0f then %.0f MiB, components %.0f MiB\n",
-			i, o.Runs, r.ready.Seconds(), r.deploy.Seconds(), r.cpReady, r.cpDeploy, r.componentRSS)
+		fmt.Fprintf(o.Log, "bench: real node, run %d/%d: Ready in %.1f s, Deployment in %.1f s (%s), control plane %.0f then %.0f MiB, components %.0f MiB\n",
+			i, o.Runs, r.ready.Seconds(), r.deploy.Seconds(), r.timeline, r.cpReady, r.cpDeploy, r.componentRSS)
 		runs = append(runs, *r)
 	}
 	figs := nodeRunFigures(runs, componentNames(c))
@@ -192,6 +193,7 @@ func (b *nodeBench) run(ctx context.Context, name string) (*nodeRun, error) {
 	if r.deploy, err = b.deploy(ctx, virtual, ns, name); err != nil {
 		return nil, err
 	}
+	r.timeline = deployTimeline(ctx, b.cs, virtual, ns, name)
 	if r.cpDeploy, err = b.podRSS(ctx, ns, cp); err != nil {
 		return nil, err
 	}

@@ -26,8 +26,8 @@ func vclusterNodeRuns(ctx context.Context, c *localcluster.Cluster, work string,
 		if err != nil {
 			return nil, fmt.Errorf("%s run %d: %w", peerVCluster, i, err)
 		}
-		fmt.Fprintf(log, "bench: real node, %s run %d/%d: API answering in %.1f s, Deployment in %.1f s, control plane %.0f then %.0f MiB\n",
-			peerVCluster, i, runs, r.ready.Seconds(), r.deploy.Seconds(), r.cpReady, r.cpDeploy)
+		fmt.Fprintf(log, "bench: real node, %s run %d/%d: API answering in %.1f s, Deployment in %.1f s (%s), control plane %.0f then %.0f MiB\n",
+			peerVCluster, i, runs, r.ready.Seconds(), r.deploy.Seconds(), r.timeline, r.cpReady, r.cpDeploy)
 		out = append(out, *r)
 	}
 	return out, nil
@@ -59,6 +59,7 @@ func vclusterNodeRun(ctx context.Context, c *localcluster.Cluster, name string) 
 	if r.deploy, err = nb.deploy(ctx, virtual, p.HostNamespace(), p.Name()); err != nil {
 		return nil, fmt.Errorf("%w\nvirtual: %s\nhost: %s", err, podDiagnosis(ctx, virtual, "default"), podDiagnosis(ctx, p.cs, p.HostNamespace()))
 	}
+	r.timeline = deployTimeline(ctx, p.cs, virtual, p.HostNamespace(), p.Name())
 	if r.cpDeploy, err = p.RSS(ctx); err != nil {
 		return nil, err
 	}
