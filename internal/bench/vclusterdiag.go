@@ -39,3 +39,23 @@ func podDiagnosis(ctx context.Context, cs kubernetes.Interface, ns string) strin
 	}
 	return b.String()
 }
+
+// podStates is one line of the pods of ns: name, phase and any container's waiting reason
+// (so the log shows, e.g., a CoreDNS pod that cannot pull its image).
+func podStates(ctx context.Context, cs kubernetes.Interface, ns string) string {
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Sprintf("listing pods of %s: %v", ns, err)
+	}
+	var states []string
+	for _, p := range pods.Items {
+		state := string(p.Status.Phase)
+		for _, c := range p.Status.ContainerStatuses {
+			if c.State.Waiting != nil {
+				state += " " + c.Name + ":" + c.State.Waiting.Reason
+			}
+		}
+		states = append(states, p.Name+" "+state)
+	}
+	return strings.Join(states, ", ")
+}

@@ -60,6 +60,7 @@ func vclusterNodeRun(ctx context.Context, c *localcluster.Cluster, name string) 
 		return nil, fmt.Errorf("%w\nvirtual: %s\nhost: %s", err, podDiagnosis(ctx, virtual, "default"), podDiagnosis(ctx, p.cs, p.HostNamespace()))
 	}
 	r.timeline = deployTimeline(ctx, p.cs, virtual, p.HostNamespace(), p.Name())
+	r.timeline += "; host pods: " + podStates(ctx, p.cs, p.HostNamespace())
 	if r.cpDeploy, err = p.RSS(ctx); err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func vclusterFigures(runs []nodeRun) []Figure {
 		vclusterFigure(fmt.Sprintf("virtual Deployment (%d replicas) to containers running", nodeReplicas), "s", "node-deploy", deploy,
 			"the same echo Deployment and the same end point as tenantry's"),
 		vclusterFigure("control plane RSS on the node (after its API answers)", "MiB", "node-rss", cpReady,
-			"total_rss of its pod's container cgroups, as tenantry's; its CoreDNS is a separate pod, which cannot run here (no image; see bench/README.md) and is not counted"),
+			"total_rss of its pod's container cgroups, as tenantry's; its CoreDNS is a separate pod, which has no image here and does not run (see bench/README.md), not counted"),
 		vclusterFigure(fmt.Sprintf("control plane RSS on the node (%d-replica Deployment running)", nodeReplicas), "MiB", "node-rss-deploy", cpDeploy,
 			"as above, once the Deployment runs"),
 	}
