@@ -190,7 +190,7 @@ func (b *nodeBench) run(ctx context.Context, name string) (*nodeRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.deploy, err = b.deploy(ctx, virtual, ns, name); err != nil {
+	if r.deploy, err = deploy(ctx, b.c, virtual, ns, name); err != nil {
 		return nil, err
 	}
 	r.timeline = deployTimeline(ctx, b.cs, virtual, ns, name)

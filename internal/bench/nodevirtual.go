@@ -56,9 +56,10 @@ func (b *nodeBench) virtualConfig(ctx context.Context, tn *v1alpha1.Tenant) (*re
 	return cfg, nil
 }
 
-// deploy creates the echo Deployment in the virtual cluster and returns the time until its
-// pods are Running and Ready there and their containers run on the node.
-func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns, vcluster string) (time.Duration, error) {
+// deploy creates the echo Deployment in a virtual cluster (tenantry's or the vcluster
+// peer's) and returns the time until its pods are Running and Ready there and their
+// containers run on the node.
+func deploy(ctx context.Context, c *localcluster.Cluster, virtual kubernetes.Interface, ns, vcluster string) (time.Duration, error) {
 	began := time.Now()
 	if _, err := virtual.AppsV1().Deployments("default").Create(ctx, localcluster.EchoDeployment(nodeReplicas), metav1.CreateOptions{}); err != nil {
 		return 0, fmt.Errorf("creating the virtual Deployment: %w", err)
@@ -75,7 +76,7 @@ func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns
 	})
 	if err == nil {
 		err = pollUntil(ctx, "the echo containers running on the node", func(ctx context.Context) (bool, error) {
-			return b.containersRunning(ctx, ns, vcluster, pods)
+			return containersRunning(ctx, c, ns, vcluster, pods)
 		})
 	}
 	return time.Since(began), err
@@ -83,14 +84,14 @@ func (b *nodeBench) deploy(ctx context.Context, virtual kubernetes.Interface, ns
 
 // containersRunning reports whether the node runs the echo container of each virtual pod's
 // host pod.
-func (b *nodeBench) containersRunning(ctx context.Context, ns, vcluster string, pods []corev1.Pod) (bool, error) {
-	running, err := b.c.RunningContainers(ctx, ns)
+func containersRunning(ctx context.Context, c *localcluster.Cluster, ns, vcluster string, pods []corev1.Pod) (bool, error) {
+	running, err := c.RunningContainers(ctx, ns)
 	if err != nil {
 		return false, err
 	}
 	have := map[string]bool{}
-	for _, c := range running {
-		have[c.Pod+"/"+c.Name] = true
+	for _, ctr := range running {
+		have[ctr.Pod+"/"+ctr.Name] = true
 	}
 	for _, p := range pods {
 		if host := wellknown.HostName(p.Name, p.Namespace, vcluster); !have[host+"/echo"] {

@@ -55,8 +55,7 @@ func vclusterNodeRun(ctx context.Context, c *localcluster.Cluster, name string) 
 	if err != nil {
 		return nil, fmt.Errorf("vcluster client: %w", err)
 	}
-	nb := &nodeBench{c: c}
-	if r.deploy, err = nb.deploy(ctx, virtual, p.HostNamespace(), p.Name()); err != nil {
+	if r.deploy, err = deploy(ctx, c, virtual, p.HostNamespace(), p.Name()); err != nil {
 		return nil, fmt.Errorf("%w\nvirtual: %s\nhost: %s", err, podDiagnosis(ctx, virtual, "default"), podDiagnosis(ctx, p.cs, p.HostNamespace()))
 	}
 	r.timeline = deployTimeline(ctx, p.cs, virtual, p.HostNamespace(), p.Name())
