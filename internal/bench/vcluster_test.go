@@ -161,9 +161,14 @@ func findObject(objs []*unstructured.Unstructured, kind, name string) *unstructu
 
 // TestVClusterPeerOnNode runs one vcluster on the real node as the bench does: its API
 // answers through its own kubeconfig, its pod has an RSS, the echo Deployment runs on the
-// host through its syncer, and Stop leaves nothing running. It needs root and the node
-// (run it under flock /tmp/tenantry-e2e.lock) and the peer built (make peers).
+// host through its syncer, and Stop leaves nothing running. It needs root, the node and the
+// peer built (make peers), and runs only with TENANTRY_BENCH_NODE_TEST=1: the node is one
+// per machine, and `go test ./...` would otherwise start it beside the e2e tier's. Run it as
+// TENANTRY_BENCH_NODE_TEST=1 flock /tmp/tenantry-e2e.lock go test -run TestVClusterPeerOnNode ./internal/bench/
 func TestVClusterPeerOnNode(t *testing.T) {
+	if os.Getenv("TENANTRY_BENCH_NODE_TEST") != "1" {
+		t.Skip("starts the real node: set TENANTRY_BENCH_NODE_TEST=1 (and hold /tmp/tenantry-e2e.lock)")
+	}
 	if _, err := vclusterComponent(); err != nil {
 		t.Skipf("vcluster peer not built (make peers builds it): %v", err)
 	}
