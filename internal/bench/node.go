@@ -82,24 +82,28 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 		runs = append(runs, *r)
 	}
 	figs := nodeRunFigures(runs, componentNames(c))
+	systems := []loadSystem{&tenantryLoad{b: b}}
 	if o.VCluster {
-		figs = withVClusterNode(ctx, c, o, figs)
+		var ran bool
+		if figs, ran = withVClusterNode(ctx, c, o, figs); ran {
+			systems = append(systems, &vclusterLoad{c: c})
+		}
 	}
 	if o.NodeLoad {
-		figs = append(figs, loadFigures(ctx, o, []loadSystem{&tenantryLoad{b: b}})...)
+		figs = append(figs, loadFigures(ctx, o, systems)...)
 	}
 	return figs, nil
 }
 
 // withVClusterNode runs the vcluster peer on the node and adds its figures and the
-// ratios; a peer that cannot run is reported as missing, saying why.
-func withVClusterNode(ctx context.Context, c *localcluster.Cluster, o Options, figs []Figure) []Figure {
+// ratios, and says whether it ran; a peer that cannot run is reported as missing, saying why.
+func withVClusterNode(ctx context.Context, c *localcluster.Cluster, o Options, figs []Figure) ([]Figure, bool) {
 	peer, err := vclusterNodeRuns(ctx, c, filepath.Join(o.Work, "vcluster"), o.Runs, o.Log)
 	if err != nil {
 		fmt.Fprintf(o.Log, "bench: %s: %v\n", peerVCluster, err)
-		return withPeerRatios(figs, vclusterMissing(err.Error()))
+		return withPeerRatios(figs, vclusterMissing(err.Error())), false
 	}
-	return withPeerRatios(figs, vclusterFigures(peer))
+	return withPeerRatios(figs, vclusterFigures(peer)), true
 }
 
 // nodeUnavailable says why the node figures cannot be measured here, or nil.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tenantry/tenantry/internal/localcluster"
@@ -213,6 +215,22 @@ func TestChartDrawsTheNodeFiguresSideBySide(t *testing.T) {
 		"<title>tenantry 210 MiB</title>", "<title>" + peerVCluster + " 460 MiB</title>"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("chart has no bar %q", want)
+		}
+	}
+}
+
+func TestVClusterOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		annotations map[string]string
+		want        string
+	}{
+		{map[string]string{"vcluster.loft.sh/object-name": "pod-0001", "vcluster.loft.sh/object-namespace": "default"}, "default/pod-0001"},
+		{map[string]string{"vcluster.loft.sh/object-namespace": "default"}, ""},
+		{nil, ""},
+	} {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Annotations: tc.annotations}}
+		if got := vclusterOrigin(p); got != tc.want {
+			t.Errorf("vclusterOrigin(%v) = %q, want %q", tc.annotations, got, tc.want)
 		}
 	}
 }
