@@ -61,20 +61,8 @@ func (t *tenantryLoad) rss(ctx context.Context) (float64, error) { return t.b.po
 func (t *tenantryLoad) stop(ctx context.Context) error { return t.b.remove(ctx, loadTenant, t.ns) }
 
 // loadTenantYAML is the load's tenant: no quota or limit range (the peer's namespace has
-// none either), data on an emptyDir, deleted with its namespace.
-func loadTenantYAML() string {
-	return fmt.Sprintf(`apiVersion: tenantry.dev/v1alpha1
-kind: Tenant
-metadata:
-  name: %s
-spec:
-  kubernetesVersion: "1.37"
-  owners:
-  - {kind: User, name: %s-owner}
-  persistence: {size: "0"}
-  deletionPolicy: Delete
-`, loadTenant, loadTenant)
-}
+// none either).
+func loadTenantYAML() string { return benchTenantYAML(loadTenant) }
 
 // runLoadSystem rolls sys out, readies the stand-in once its control plane runs, runs the
 // loads, and removes everything again.

@@ -157,6 +157,16 @@ func newNodeBench(ctx context.Context, c *localcluster.Cluster, dir string) (*no
 // nodeTenantYAML is a tenant whose virtual cluster keeps its data on an emptyDir (the
 // node has no need of a volume here) and whose removal deletes its namespace.
 func nodeTenantYAML(name string, paused bool) string {
+	return benchTenantYAML(name, `quota: {pods: "10", cpu: "8"}`, "limits:", "  default: {cpu: 500m}", fmt.Sprintf("paused: %t", paused))
+}
+
+// benchTenantYAML is a node bench tenant on Kubernetes 1.37 with its data on an emptyDir,
+// deleted with its namespace, plus the spec lines given.
+func benchTenantYAML(name string, spec ...string) string {
+	var extra strings.Builder
+	for _, line := range spec {
+		extra.WriteString("  " + line + "\n")
+	}
 	return fmt.Sprintf(`apiVersion: tenantry.dev/v1alpha1
 kind: Tenant
 metadata:
@@ -166,12 +176,8 @@ spec:
   owners:
   - {kind: User, name: %s-owner}
   persistence: {size: "0"}
-  quota: {pods: "10", cpu: "8"}
-  limits:
-    default: {cpu: 500m}
   deletionPolicy: Delete
-  paused: %t
-`, name, name, paused)
+%s`, name, name, extra.String())
 }
 
 // run measures one fresh tenant, then deletes it.

@@ -55,3 +55,15 @@ func TestDropRetired(t *testing.T) {
 		t.Errorf("figures after DropRetired: %+v", r.Figures)
 	}
 }
+
+func TestLoadTenantYAMLIsAValidTenantWithoutQuota(t *testing.T) {
+	tn, errs := loader.ParseTenant("tenants/"+loadTenant+".yaml", []byte(loadTenantYAML()))
+	if errs != nil {
+		t.Fatalf("invalid tenant file: %v", errs)
+	}
+	s := tn.Spec
+	if tn.Name != loadTenant || len(s.Quota) != 0 || s.Limits != nil || s.Paused || s.DeletionPolicy != v1alpha1.DeletionDelete ||
+		s.Persistence.Size == nil || !s.Persistence.Size.IsZero() {
+		t.Errorf("load tenant: %+v", s)
+	}
+}
