@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -76,17 +75,7 @@ func runFlux(ctx context.Context, n int, work string, shape fluxShape, limit tim
 // fluxBinaries finds the directory of the cached source-controller and kustomize-controller
 // and their CRDs (hack/components.sh flux).
 func fluxBinaries() (string, error) {
-	dir, err := localcluster.ComponentsDir()
-	if err != nil {
-		return "", err
-	}
-	dir = filepath.Join(dir, "flux")
-	for _, name := range []string{"source-controller", "kustomize-controller"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("%s is not built (run hack/components.sh flux): %w", name, err)
-		}
-	}
-	return dir, nil
+	return peerComponent("flux", "source-controller", "kustomize-controller")
 }
 
 // measure runs the cold, no-op and one-change figures.

@@ -201,3 +201,20 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// peerComponent is the directory of a peer component that `make peers` builds
+// (hack/components.sh NAME), once each of files is there in it; else an error naming the
+// first missing one and how to build it.
+func peerComponent(name string, files ...string) (string, error) {
+	dir, err := localcluster.ComponentsDir()
+	if err != nil {
+		return "", err
+	}
+	dir = filepath.Join(dir, name)
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return "", fmt.Errorf("%s is not built (run hack/components.sh %s, or make peers): %w", f, name, err)
+		}
+	}
+	return dir, nil
+}

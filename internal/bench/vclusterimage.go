@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/tenantry/tenantry/internal/image"
@@ -23,17 +22,7 @@ const (
 // vclusterComponent is the directory of the built peer (hack/components.sh vcluster):
 // the vcluster binary and its chart, or an error saying how to build it.
 func vclusterComponent() (string, error) {
-	dir, err := localcluster.ComponentsDir()
-	if err != nil {
-		return "", err
-	}
-	dir = filepath.Join(dir, "vcluster")
-	for _, p := range []string{"vcluster", "chart/Chart.yaml"} {
-		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
-			return "", fmt.Errorf("the vcluster peer is not built (make peers): %w", err)
-		}
-	}
-	return dir, nil
+	return peerComponent("vcluster", "vcluster", "chart/Chart.yaml")
 }
 
 // vclusterImageSpec is the peer's one image, laid out where its chart expects it:
