@@ -84,15 +84,5 @@ func apiReady(ctx context.Context, cs kubernetes.Interface) error {
 
 // waitAPIReady polls /readyz until it answers or ctx ends.
 func waitAPIReady(ctx context.Context, cs kubernetes.Interface) error {
-	for {
-		err := apiReady(ctx, cs)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for the virtual API server: %w (last error: %w)", ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return poll(ctx, 100*time.Millisecond, "the virtual API server", func() error { return apiReady(ctx, cs) })
 }

@@ -45,15 +45,5 @@ func controllersStarted(ctx context.Context, port int) error {
 
 // waitControllersStarted polls controllersStarted until it answers or ctx ends.
 func waitControllersStarted(ctx context.Context, port int) error {
-	for {
-		err := controllersStarted(ctx, port)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return poll(ctx, 100*time.Millisecond, "kube-controller-manager's controllers", func() error { return controllersStarted(ctx, port) })
 }

@@ -31,16 +31,27 @@ func (c *Config) kineSpec(port int) supervise.Spec {
 // waitTCP waits until something accepts connections on addr.
 func waitTCP(ctx context.Context, addr string) error {
 	var d net.Dialer
-	for {
+	return poll(ctx, 50*time.Millisecond, addr, func() error {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil {
 			_ = conn.Close()
+		}
+		return err
+	})
+}
+
+// poll calls check every interval until it returns nil or ctx ends, then says what it
+// waited for and check's last error.
+func poll(ctx context.Context, interval time.Duration, what string, check func() error) error {
+	for {
+		err := check()
+		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %w)", addr, ctx.Err(), err)
-		case <-time.After(50 * time.Millisecond):
+			return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), err)
+		case <-time.After(interval):
 		}
 	}
 }

@@ -196,7 +196,7 @@ func readyOnceControllersRun(ctx context.Context, pr *probes, virtual kubernetes
 	select {
 	case err := <-started:
 		if err != nil {
-			return fmt.Errorf("waiting for kube-controller-manager's controllers: %w", err)
+			return err
 		}
 	case err := <-syncErr:
 		if err == nil {
