@@ -269,11 +269,12 @@ func (l *syncerLoad) keys() []string {
 // stand-in, and seen Running and Ready in the virtual cluster.
 func (l *syncerLoad) waitCount(ctx context.Context, n int) error {
 	return pollFor(ctx, syncerWait, fmt.Sprintf("%d pods to go round", n), func(context.Context) (bool, error) {
-		onHost, running, err := l.progress(l.keys())
+		keys := l.keys()
+		onHost, running, err := l.progress(keys)
 		if err != nil {
 			return false, err
 		}
-		return running >= n, fmt.Errorf("%d pods seen, %d on the host, %d Running in the virtual cluster", len(l.keys()), onHost, running)
+		return running >= n, fmt.Errorf("%d pods seen, %d on the host, %d Running in the virtual cluster", len(keys), onHost, running)
 	})
 }
 
