@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/api/wellknown"
@@ -241,12 +242,19 @@ func waitReadyReplicas(t *testing.T, tn *tenant, ns string, n int32) {
 
 func scale(t *testing.T, tn *tenant, ns string, n int32) {
 	t.Helper()
-	s, err := tn.v.AppsV1().Deployments(ns).GetScale(context.Background(), "web", metav1.GetOptions{})
+	// The Deployment controller writes the object as it works, so a read-modify-write
+	// of its scale may meet a conflict: read again and retry, as kubectl scale does.
+	deployments := tn.v.AppsV1().Deployments(ns)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s, err := deployments.GetScale(context.Background(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = n
+		_, err = deployments.UpdateScale(context.Background(), "web", s, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	s.Spec.Replicas = n
-	if _, err := tn.v.AppsV1().Deployments(ns).UpdateScale(context.Background(), "web", s, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
