@@ -29,17 +29,19 @@ const (
 )
 
 // WriteChart draws the side-by-side figures as an SVG: one panel per metric, tenant
-// count on the x axis and the value on a log y axis, one line per system; and a last
-// panel of the real-node figures (tenantry and vcluster) as bars.
+// count on the x axis and the value on a log y axis, one line per system; and last the
+// real-node figures and the pod loads (tenantry and vcluster) as bars.
 func (r *Report) WriteChart(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n",
-		panelW*(len(chartPanels)+1), panelH+60)
+		panelW*(len(chartPanels)+len(barPanels)), panelH+60)
 	systems := r.chartSystems()
 	for i, p := range chartPanels {
 		drawPanel(&b, float64(i*panelW), p, r.series(p.metric, systems), systems)
 	}
-	drawNodePanel(&b, float64(len(chartPanels)*panelW), r.Figures, systems)
+	for i, p := range barPanels {
+		drawBarPanel(&b, float64((len(chartPanels)+i)*panelW), p, r.Figures, systems)
+	}
 	drawLegend(&b, systems)
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +61,26 @@ func TestIntensiveRunOf(t *testing.T) {
 	})
 	if r.total != 9*time.Second || len(r.ready) != 2 || percentile(r.ready, 99) != 7 || percentile(r.toHost, 50) != 0.5 {
 		t.Errorf("run %+v: want total 9 s, ready [3 7], to host [1 0.5]", r)
+	}
+}
+
+func TestChartDrawsTheLoadFiguresSideBySide(t *testing.T) {
+	run := func(host, running time.Duration, rss float64) loadRun {
+		return loadRun{pods: syncerRun{toHostTotal: host, runningTotal: running}, rss: rss}
+	}
+	systems := []loadSystem{fakeSystem("tenantry"), fakeSystem(peerVCluster)}
+	figs := loadRunFigures(systems, map[string][]loadRun{
+		"tenantry":   {run(18*time.Second, 40*time.Second, 430)},
+		peerVCluster: {run(26*time.Second, 59*time.Second, 713)},
+	}, nil)
+	var b strings.Builder
+	if err := (&Report{Figures: figs}).WriteChart(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Pod loads on the node", "<title>tenantry 18 s</title>", "<title>" + peerVCluster + " 26 s</title>",
+		"<title>tenantry 430 MiB</title>", "<title>" + peerVCluster + " 713 MiB</title>", "<title>" + peerVCluster + " 59 s</title>"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("chart has no %q", want)
+		}
 	}
 }

@@ -3,23 +3,38 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
-// nodeMetrics are the real-node figures the chart's last panel compares, per system.
-var nodeMetrics = []metric{
-	{"node-ready", "API ready", "s"},
-	{"node-deploy", "Deployment", "s"},
-	{"node-rss", "RSS idle", "MiB"},
-	{"node-rss-deploy", "RSS busy", "MiB"},
+// barPanel is one of the chart's bar panels: real-node figures compared per system.
+type barPanel struct {
+	title   string
+	metrics []metric
 }
 
-// drawNodePanel draws the real-node figures as grouped bars: one group per metric, one
-// bar per system, each group on its own linear scale (its largest bar full height).
-func drawNodePanel(b *strings.Builder, x0 float64, figs []Figure, systems []string) {
-	fmt.Fprintf(b, `<text x="%.0f" y="20" font-weight="bold">On a real node (labels: value, unit)</text>`+"\n", x0+marginL)
+// barPanels are the chart's last panels: the node figures, then the pod loads.
+var barPanels = []barPanel{
+	{"On a real node (labels: value, unit)", []metric{
+		{"node-ready", "API ready", "s"},
+		{"node-deploy", "Deployment", "s"},
+		{"node-rss", "RSS idle", "MiB"},
+		{"node-rss-deploy", "RSS busy", "MiB"},
+	}},
+	{"Pod loads on the node", []metric{
+		{"load-pods-host", "1,000 to host", "s"},
+		{"load-pods-running", "all Running", "s"},
+		{"load-intensive", "pod-intensive", "s"},
+		{"load-rss", "RSS after", "MiB"},
+	}},
+}
+
+// drawBarPanel draws p's figures as grouped bars: one group per metric, one bar per
+// system, each group on its own linear scale (its largest bar full height).
+func drawBarPanel(b *strings.Builder, x0 float64, p barPanel, figs []Figure, systems []string) {
+	fmt.Fprintf(b, `<text x="%.0f" y="20" font-weight="bold">%s</text>`+"\n", x0+marginL, p.title)
 	fmt.Fprintf(b, `<rect x="%.0f" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>`+"\n", x0+marginL, marginT, plotW, plotH)
-	values := nodeValues(figs)
+	values := barValues(figs, p.metrics)
 	if len(values) == 0 {
 		fmt.Fprintf(b, `<text x="%.0f" y="%d">no data</text>`+"\n", x0+marginL+10, marginT+20)
 		return
@@ -30,9 +45,9 @@ func drawNodePanel(b *strings.Builder, x0 float64, figs []Figure, systems []stri
 			shown++
 		}
 	}
-	groupW := float64(plotW) / float64(len(nodeMetrics))
+	groupW := float64(plotW) / float64(len(p.metrics))
 	barW := (groupW - 10) / float64(max(shown, 1))
-	for g, m := range nodeMetrics {
+	for g, m := range p.metrics {
 		gx := x0 + marginL + groupW*float64(g) + 5
 		top := 0.0
 		for _, v := range values[m.key] {
@@ -58,11 +73,11 @@ func drawNodePanel(b *strings.Builder, x0 float64, figs []Figure, systems []stri
 	}
 }
 
-// nodeValues maps metric → system → median, for the measured real-node figures.
-func nodeValues(figs []Figure) map[string]map[string]float64 {
+// barValues maps metric → system → median, for the measured figures of metrics.
+func barValues(figs []Figure, metrics []metric) map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	for _, f := range figs {
-		if f.System == "" || f.Missing != "" || f.Value <= 0 || !strings.HasPrefix(f.Metric, "node-") {
+		if f.System == "" || f.Missing != "" || f.Value <= 0 || !slices.ContainsFunc(metrics, func(m metric) bool { return m.key == f.Metric }) {
 			continue
 		}
 		if out[f.Metric] == nil {
