@@ -1,21 +1,35 @@
 package controlplane
 
-import "k8s.io/client-go/rest"
-
-// HostQPS and HostBurst are the rate limit of the control plane's host client (the
-// syncer's). client-go's default, 5 and 10, held the syncer to 5 pods a second in the
-// syncer benchmark.
-const (
-	HostQPS   = 50
-	HostBurst = 100
+import (
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
-// HostRateLimit gives cfg HostQPS and HostBurst unless it has a rate limit of its own.
+// HostQPS and HostBurst are the rate limit of the control plane's host client (the
+// syncer's): one token bucket for all its requests, whatever the resource. A client
+// built from a rest.Config without a RateLimiter gets a bucket per resource kind
+// (controller-runtime makes a REST client per kind), so a tenant's syncer could send
+// its limit once per kind it writes; with one bucket its host rate is one number.
+// A pod costs two host writes (the pod and its token Secret); at 200 a second, 1,000
+// pods reach the host in about 10 s. Fairness between tenants is the host API server's
+// (API Priority and Fairness: each syncer's service account is a flow of its own in
+// workload-low by default), so this limit bounds one tenant's rate, not the host's load.
+const (
+	HostQPS   = 200
+	HostBurst = 400
+)
+
+// HostRateLimit gives cfg one token bucket of its QPS and Burst, HostQPS and HostBurst
+// where those are zero, unless it has a RateLimiter of its own.
 func HostRateLimit(cfg *rest.Config) {
+	if cfg.RateLimiter != nil {
+		return
+	}
 	if cfg.QPS == 0 {
 		cfg.QPS = HostQPS
 	}
 	if cfg.Burst == 0 {
 		cfg.Burst = HostBurst
 	}
+	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
 }
