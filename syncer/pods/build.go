@@ -57,6 +57,9 @@ func (b *specBuilder) spec(v *corev1.PodSpec) corev1.PodSpec {
 	if v.RuntimeClassName != nil && *v.RuntimeClassName != "" {
 		b.refuse("spec.runtimeClassName", "the host's runtime classes are chosen by the platform")
 	}
+	if len(v.ResourceClaims) > 0 {
+		b.refuse("spec.resourceClaims", noDRA)
+	}
 	return s
 }
 
@@ -84,7 +87,13 @@ func (b *specBuilder) containers(path string, in []corev1.Container) []corev1.Co
 	return out
 }
 
+// noDRA is the reason for resource claims: the host copy would run without the device.
+const noDRA = "resource claims are not synced to the host, which would run the pod without its devices"
+
 func (b *specBuilder) container(path string, v *corev1.Container) corev1.Container {
+	if len(v.Resources.Claims) > 0 {
+		b.refuse(path+".resources.claims", noDRA)
+	}
 	return corev1.Container{
 		Name: v.Name, Image: v.Image, Command: clone(v.Command), Args: clone(v.Args), WorkingDir: v.WorkingDir,
 		Ports: b.ports(path, v.Ports), EnvFrom: envFrom(v.EnvFrom), Env: env(v.Env),

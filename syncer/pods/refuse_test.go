@@ -114,6 +114,12 @@ func TestToHostRefuses(t *testing.T) {
 		{name: "preStop to another host", edit: func(p *corev1.Pod) {
 			p.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{TCPSocket: &corev1.TCPSocketAction{Host: "10.0.0.1"}}}
 		}, want: "spec.containers[0].lifecycle.preStop.tcpSocket.host is not allowed"},
+		{name: "resource claims", edit: func(p *corev1.Pod) {
+			p.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimName: new("gpu-claim")}}
+		}, want: "spec.resourceClaims is not allowed"},
+		{name: "container resource claims", edit: func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+		}, want: "spec.containers[0].resources.claims is not allowed"},
 		{name: "runtime class", edit: func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("unconfined") }, want: "spec.runtimeClassName is not allowed"},
 		{name: "reserved label", edit: func(p *corev1.Pod) { p.Labels = map[string]string{translate.LabelControlPlane: "team-a"} }, policy: all,
 			want: `metadata.labels["vcluster.tenantry.dev/control-plane"] is not allowed`},
