@@ -177,7 +177,7 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 	var v corev1.Pod
 	f.Fill(&v)
 	s := &v.Spec
-	s.HostIPC, s.RuntimeClassName = false, nil
+	s.HostIPC, s.RuntimeClassName, s.ResourceClaims = false, nil, nil
 	if sc := s.SecurityContext; sc != nil {
 		sc.WindowsOptions, sc.SELinuxOptions = nil, &corev1.SELinuxOptions{Type: "container_t"}
 		sc.SeccompProfile, sc.AppArmorProfile = nil, nil
@@ -234,6 +234,7 @@ func antiTerms(a *corev1.PodAntiAffinity) []corev1.PodAffinityTerm {
 }
 
 func tameContainer(c *corev1.Container) {
+	c.Resources.Claims = nil
 	if sc := c.SecurityContext; sc != nil {
 		sc.ProcMount, sc.WindowsOptions, sc.SELinuxOptions, sc.SeccompProfile, sc.AppArmorProfile = nil, nil, nil, nil, nil
 		if sc.Capabilities != nil {
