@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -93,6 +94,9 @@ func (e *syncerEnv) prepare(ctx context.Context) error {
 func loadClient(cfg *rest.Config) (kubernetes.Interface, error) {
 	c := rest.CopyConfig(cfg)
 	c.QPS, c.Burst = 500, 1000
+	// Deleting a load's 1,000 pods in one request outlasts a readiness probe's timeout
+	// (the vcluster peer's config has 5 s): the load's own requests get minutes.
+	c.Timeout = 2 * time.Minute
 	cs, err := kubernetes.NewForConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
