@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/tenantry/tenantry/reconciler"
@@ -216,13 +217,17 @@ func ownershipGuardAttacks() []hostGuardAttack {
 	}
 	return []hostGuardAttack{
 		{name: "raise-quota", want: "resourcequotas belong to the tenantry agent", unchanged: quotaUnchanged, try: func(c kubernetes.Interface, ns string) error {
-			q, err := kubernetes.NewForConfigOrDie(host.Config).CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
-			if err != nil {
+			// The quota controller writes the status too: a conflict is retried, so the
+			// answer is the guard's.
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				q, err := kubernetes.NewForConfigOrDie(host.Config).CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				q.Spec.Hard[corev1.ResourcePods] = resourceMust("100000")
+				_, err = c.CoreV1().ResourceQuotas(ns).Update(ctx, q, metav1.UpdateOptions{})
 				return err
-			}
-			q.Spec.Hard[corev1.ResourcePods] = resourceMust("100000")
-			_, err = c.CoreV1().ResourceQuotas(ns).Update(ctx, q, metav1.UpdateOptions{})
-			return err
+			})
 		}},
 		{name: "delete-quota", want: "belong to the tenantry agent", unchanged: quotaUnchanged, try: func(c kubernetes.Interface, ns string) error {
 			return c.CoreV1().ResourceQuotas(ns).Delete(ctx, render.QuotaName, metav1.DeleteOptions{})
