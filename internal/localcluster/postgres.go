@@ -69,7 +69,10 @@ func StartPostgres(ctx context.Context, ip, db, password string) (_ *Postgres, e
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := waitFor(wctx, p.proc, "postgres listening", func(ctx context.Context) error { return dialOnce(ctx, p.Addr) }); err != nil {
+	ready := func(ctx context.Context) error {
+		return p.run(ctx, cred, filepath.Join(bin, "pg_isready"), "-q", "-h", sock, "-p", strconv.Itoa(port))
+	}
+	if err := waitFor(wctx, p.proc, "postgres accepting connections", ready); err != nil {
 		return nil, fmt.Errorf("postgres: %w\n%s", err, p.proc.tail(20))
 	}
 	role := fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", db, password)
@@ -117,16 +120,6 @@ func (p *Postgres) Stop() {
 		p.proc.Stop(20 * time.Second)
 	}
 	_ = os.RemoveAll(p.dir)
-}
-
-// dialOnce reports whether something accepts connections on addr.
-func dialOnce(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	return c.Close()
 }
 
 // postgresBin is the newest installed PostgreSQL's bin directory.
