@@ -84,9 +84,16 @@ func (d *DefaultsSpec) Adopts(tenant, ns string) bool {
 // for them never apply; the loader refuses a tenant whose quota or limits cannot hold it.
 // Ephemeral storage is left unset: nodes with little of it (or none reported) would
 // otherwise never schedule a control plane; a quota on it needs a LimitRange default.
+//
+// The CPU limit is 2, not 1: one container runs kube-apiserver, kube-controller-manager,
+// kine and the syncer, and a burst of pods keeps all four busy at once. At 1 CPU the CFS
+// quota throttled it through the bench's 1,000-pod load and the pods reached the host in
+// 40 s; at 2, in 35 s (bench/README.md). The request, which is what the scheduler and the
+// node's CPU shares go by, stays 200m. There must be a limit: without one, the tenant's
+// LimitRange default (meant for its workloads) would become the control plane's.
 var ControlPlaneResources = corev1.ResourceRequirements{
 	Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
-	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")},
+	Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 }
 
 // SupportedKubernetesVersions maps each supported minor version ("1.37") of the virtual
