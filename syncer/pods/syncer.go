@@ -37,7 +37,7 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 	if err != nil {
 		return err
 	}
-	if err := ensureToken(ctx, sc, vPod, hPod); err != nil {
+	if err := ensureToken(ctx, sc, vPod, hPod, true); err != nil {
 		return err
 	}
 	if updated := Updated(vPod, hPod, meta); updated != nil {
@@ -60,7 +60,7 @@ func create(ctx context.Context, sc *synccontext.Context, vPod *corev1.Pod) erro
 	if err := sc.CreateHost(ctx, vPod, hPod); err != nil {
 		return err
 	}
-	return ensureToken(ctx, sc, vPod, hPod)
+	return ensureToken(ctx, sc, vPod, hPod, false)
 }
 
 // options are the rewrite options of sc. When real host nodes are synced, pods are kept

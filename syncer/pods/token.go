@@ -7,6 +7,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,30 +28,55 @@ const (
 )
 
 // ensureToken makes sure the host pod's token Secret exists, belongs to this virtual pod,
-// holds every token the pod mounts and is not due for a refresh.
-func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod) error {
+// holds every token the pod mounts and is not due for a refresh. confirm says a Secret
+// missing from the host cache may yet exist (the host pod is not brand new): see
+// readTokenSecret.
+func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev1.Pod, confirm bool) error {
 	sources := tokenSources(&vPod.Spec)
 	if len(sources) == 0 {
 		return nil
 	}
 	key := client.ObjectKey{Namespace: hPod.Namespace, Name: TokenSecretName(hPod.Name)}
-	var existing corev1.Secret
-	err := sc.Host.Get(ctx, key, &existing)
-	if client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("reading token secret %s: %w", key.Name, err)
+	existing, err := readTokenSecret(ctx, sc, key, confirm)
+	if err != nil {
+		return err
 	}
-	if err == nil && current(&existing, vPod, hPod, sources, sc.Tokens, time.Now()) {
+	if existing != nil && current(existing, vPod, hPod, sources, sc.Tokens, time.Now()) {
 		return nil
 	}
 	secret, err := tokenSecret(ctx, sc, vPod, hPod, sources)
 	if err != nil {
 		return err
 	}
-	if existing.Name != "" {
-		secret.ResourceVersion = existing.ResourceVersion
-		return sc.UpdateHost(ctx, vPod, secret)
+	if existing == nil {
+		return sc.CreateHost(ctx, vPod, secret)
 	}
-	return sc.CreateHost(ctx, vPod, secret)
+	secret.ResourceVersion = existing.ResourceVersion
+	if err := sc.UpdateHost(ctx, vPod, secret); apierrors.IsNotFound(err) {
+		return fmt.Errorf("token secret %s was deleted: %w", key.Name, synccontext.ErrNotCached)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// readTokenSecret reads a token Secret from the host cache, nil if there is none. With
+// confirm, a miss is read again from the host API: the cache lags behind the syncer's own
+// create, and the sync that follows a new host pod would otherwise request every token
+// again from the virtual API server for a Secret the host refuses to create twice.
+func readTokenSecret(ctx context.Context, sc *synccontext.Context, key client.ObjectKey, confirm bool) (*corev1.Secret, error) {
+	var s corev1.Secret
+	err := sc.Host.Get(ctx, key, &s)
+	if apierrors.IsNotFound(err) && confirm {
+		err = sc.HostReader.Get(ctx, key, &s)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading token secret %s: %w", key.Name, err)
+	}
+	return &s, nil
 }
 
 // current reports whether a token Secret belongs to the virtual and host pods, holds a

@@ -15,6 +15,8 @@ import (
 	k8sfake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/tenantry/tenantry/api/podtokens"
 	"github.com/tenantry/tenantry/syncer/synccontext"
@@ -192,6 +194,52 @@ func TestTokenSecretCurrent(t *testing.T) {
 			}
 			if got := current(tt.secret, v, hPod, sources, tt.tokens, now); got != tt.want {
 				t.Errorf("current = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEnsureTokenReadsPastALaggingCache: the sync that follows a new host pod often finds
+// its token Secret missing from the host cache though the syncer just created it. For a
+// host pod that is not brand new, the Secret is read again from the host API before any
+// token is requested; only a Secret missing there too is issued.
+func TestEnsureTokenReadsPastALaggingCache(t *testing.T) {
+	vPod := tokenPod()
+	hPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-x-shop-x-team-a", Namespace: "tenant-team-a", UID: "h1"}}
+	now := time.Now().UTC()
+	onHost := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: TokenSecretName(hPod.Name), Namespace: hPod.Namespace,
+		Annotations: map[string]string{translate.AnnotationUID: "u1", AnnotationTokenIssued: now.Add(-time.Minute).Format(time.RFC3339),
+			AnnotationTokenExpires: now.Add(59 * time.Minute).Format(time.RFC3339)},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: hPod.Name, UID: "h1"}}},
+		Data: map[string][]byte{"token": []byte("t"), "token.vault.1": []byte("v")}}
+	tests := []struct {
+		name         string
+		api          []client.Object // what the host API holds; the cache holds nothing
+		confirm      bool
+		wantRequests int
+		wantCreated  bool
+	}{
+		{name: "created a moment ago, not yet cached", api: []client.Object{onHost.DeepCopy()}, confirm: true},
+		{name: "missing everywhere", confirm: true, wantRequests: 2, wantCreated: true},
+		{name: "a brand-new host pod: not read again", confirm: false, wantRequests: 2, wantCreated: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests []authenticationv1.TokenRequest
+			cache := ctrlfake.NewClientBuilder().Build()
+			api := ctrlfake.NewClientBuilder().WithObjects(tt.api...).Build()
+			sc := &synccontext.Context{Translator: testOptions.Translator, VirtualClientset: fakeTokens(&requests),
+				Host: cache, HostReader: api, Recorder: record.NewFakeRecorder(10), Tokens: podtokens.Tokens{ExpirationSeconds: 3600}}
+			if err := ensureToken(context.Background(), sc, vPod, hPod, tt.confirm); err != nil {
+				t.Fatal(err)
+			}
+			if len(requests) != tt.wantRequests {
+				t.Errorf("%d token requests, want %d", len(requests), tt.wantRequests)
+			}
+			var s corev1.Secret
+			err := cache.Get(context.Background(), client.ObjectKeyFromObject(onHost), &s)
+			if created := err == nil; created != tt.wantCreated {
+				t.Errorf("secret created: %v (%v), want %v", created, err, tt.wantCreated)
 			}
 		})
 	}
