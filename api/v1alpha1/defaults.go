@@ -88,7 +88,7 @@ func (d *DefaultsSpec) Adopts(tenant, ns string) bool {
 // The CPU limit is 2, not 1: one container runs kube-apiserver, kube-controller-manager,
 // kine and the syncer, and a burst of pods keeps all four busy at once. At 1 CPU the CFS
 // quota throttled it through the bench's 1,000-pod load and the pods reached the host in
-// 40 s; at 2, in 35 s (bench/README.md). The request, which is what the scheduler and the
+// 42.8 s; at 2, in 34.9 and 35.6 s (one run each, bench/README.md). The request, which is what the scheduler and the
 // node's CPU shares go by, stays 200m. There must be a limit: without one, the tenant's
 // LimitRange default (meant for its workloads) would become the control plane's.
 var ControlPlaneResources = corev1.ResourceRequirements{

@@ -52,12 +52,11 @@ func ensureToken(ctx context.Context, sc *synccontext.Context, vPod, hPod *corev
 		return sc.CreateHost(ctx, vPod, secret)
 	}
 	secret.ResourceVersion = existing.ResourceVersion
-	if err := sc.UpdateHost(ctx, vPod, secret); apierrors.IsNotFound(err) {
+	err = sc.UpdateHost(ctx, vPod, secret)
+	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("token secret %s was deleted: %w", key.Name, synccontext.ErrNotCached)
-	} else if err != nil {
-		return err
 	}
-	return nil
+	return err
 }
 
 // readTokenSecret reads a token Secret from the host cache, nil if there is none. With

@@ -219,8 +219,9 @@ func ownershipGuardAttacks() []hostGuardAttack {
 		{name: "raise-quota", want: "resourcequotas belong to the tenantry agent", unchanged: quotaUnchanged, try: func(c kubernetes.Interface, ns string) error {
 			// The quota controller writes the status too: a conflict is retried, so the
 			// answer is the guard's.
+			admin := kubernetes.NewForConfigOrDie(host.Config)
 			return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-				q, err := kubernetes.NewForConfigOrDie(host.Config).CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
+				q, err := admin.CoreV1().ResourceQuotas(ns).Get(ctx, render.QuotaName, metav1.GetOptions{})
 				if err != nil {
 					return err
 				}
