@@ -175,7 +175,8 @@ func leafMatches(cert *x509.Certificate, ca *pki.CA, leaf pki.Leaf) bool {
 	return sameSet(cert.DNSNames, leaf.DNSNames) && sameSet(got, ips)
 }
 
-// ensureServiceAccountKey writes the RSA key pair that signs ServiceAccount tokens once.
+// ensureServiceAccountKey writes the key pair that signs ServiceAccount tokens once; a pair that
+// already matches, RSA from an earlier release included, is kept so its tokens stay valid.
 func (p *PKI) ensureServiceAccountKey() error {
 	if p.serviceAccountKeyMatches() {
 		return nil

@@ -250,9 +250,6 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 		// 1.37 refuses a loopback advertise address with the lease endpoint reconciler.
 		args = append(args, "--endpoint-reconciler-type=none")
 	}
-	if opts.Storage == Kine {
-		args = append(args, "--storage-media-type=application/json")
-	}
 	if opts.AuditLog {
 		auditArgs, err := c.auditArgs()
 		if err != nil {

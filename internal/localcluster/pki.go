@@ -30,7 +30,7 @@ func issueClient(ca *pki.CA, user string, groups ...string) (pki.KeyPair, error)
 	return ca.Issue(pki.Client(user, groups...), leafValidity)
 }
 
-// writeServiceAccountKeys writes an RSA key pair used to sign ServiceAccount tokens.
+// writeServiceAccountKeys writes the key pair used to sign ServiceAccount tokens.
 func writeServiceAccountKeys(keyPath, pubPath string) error {
 	key, pub, err := pki.NewServiceAccountKey()
 	if err != nil {

@@ -3,10 +3,13 @@ package pki
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,12 +101,25 @@ func TestServiceAccountKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, legacyPub := pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)), pemBlock("PUBLIC KEY", rsaPub)
 	tests := []struct {
 		name     string
 		key, pub []byte
 		want     bool
 	}{
 		{"one pair", key, pub, true},
+		{"an earlier release's RSA pair", legacy, legacyPub, true},
+		{"RSA key, P-256 public key", legacy, pub, false},
+		{"P-256 key, RSA public key", key, legacyPub, false},
+		{"EC key under another PEM type", []byte(strings.Replace(string(key), "EC PRIVATE KEY", "PRIVATE KEY", 2)), pub, false},
 		{"two pairs", key, otherPub, false},
 		{"public key as private", pub, pub, false},
 		{"missing", nil, pub, false},

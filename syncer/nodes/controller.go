@@ -49,11 +49,11 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if node.Labels[translate.LabelManagedBy] != r.sc.VCluster || r.sc.Sync.Nodes.Enabled {
 		return reconcile.Result{}, nil
 	}
-	var pods corev1.PodList
-	if err := r.sc.Virtual.List(ctx, &pods, client.MatchingFields{synccontext.IndexPodNodeName: node.Name}); err != nil {
+	used, err := r.sc.AnyVirtualPod(ctx, client.MatchingFields{synccontext.IndexPodNodeName: node.Name})
+	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing pods on node %s: %w", node.Name, err)
 	}
-	if len(pods.Items) > 0 {
+	if used {
 		return reconcile.Result{}, nil
 	}
 	if age := time.Since(node.CreationTimestamp.Time); age < gracePeriod {

@@ -117,10 +117,22 @@ const (
 // Referenced reports whether any virtual pod in vObj's namespace references it by name
 // through the pod index field.
 func (c *Context) Referenced(ctx context.Context, field string, vObj client.Object) (bool, error) {
-	var pods corev1.PodList
-	err := c.Virtual.List(ctx, &pods, client.InNamespace(vObj.GetNamespace()), client.MatchingFields{field: vObj.GetName()})
+	found, err := c.AnyVirtualPod(ctx, client.InNamespace(vObj.GetNamespace()), client.MatchingFields{field: vObj.GetName()})
 	if err != nil {
 		return false, fmt.Errorf("listing pods that reference %s: %w", vObj.GetName(), err)
+	}
+	return found, nil
+}
+
+// AnyVirtualPod reports whether the virtual cache holds a pod matching opts. It reads one
+// match, uncopied: a ConfigMap every pod mounts (kube-root-ca.crt) or a node every pod
+// runs on would otherwise deep-copy every pod on each check, and a load of n pods would
+// copy n² of them.
+func (c *Context) AnyVirtualPod(ctx context.Context, opts ...client.ListOption) (bool, error) {
+	var pods corev1.PodList
+	opts = append(opts, client.Limit(1), client.UnsafeDisableDeepCopy)
+	if err := c.Virtual.List(ctx, &pods, opts...); err != nil {
+		return false, err
 	}
 	return len(pods.Items) > 0, nil
 }
