@@ -15,11 +15,15 @@ import (
 
 // apiServerGOGC is kube-apiserver's GOGC. Idle, a Go heap holds up to (1 + GOGC/100) times
 // its live size, and kube-apiserver's live heap after start (its OpenAPI, discovery and
-// watch caches) is about 100 MiB: at the default 100 it sat at 186 MiB of the pod's
-// 252, at 25 at 132 (bench/README.md). A tenant's API server is small and mostly idle,
-// and host memory is what limits how many fit on a host; the price is more collections
-// under load.
-const apiServerGOGC = 25
+// watch caches) is about 85 MiB: at the default 100 it sat at 186 MiB of the pod's 252, at
+// 25 at 132, at 15 at 124 (bench/README.md). A tenant's API server is small and mostly
+// idle, and host memory is what limits how many fit on a host; the price is more
+// collections under load.
+const apiServerGOGC = 15
+
+// helperGOGC is kine's and kube-controller-manager's GOGC: 25 keeps about 5 MiB of the
+// two idle heaps' garbage off the pod's memory (bench/README.md), for the same price.
+const helperGOGC = 25
 
 // apiServerSpec runs kube-apiserver over kine with the PKI's certificates. advertise is the
 // pod IP, or loopback outside a pod.

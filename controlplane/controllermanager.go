@@ -21,6 +21,7 @@ func (c *Config) controllerManagerSpec(p *PKI, kubeconfig string, port int) supe
 	return supervise.Spec{
 		Name: "kube-controller-manager",
 		Path: filepath.Join(c.BinDir, "kube-controller-manager"),
+		Env:  []string{"GOGC=" + itoa(helperGOGC)},
 		Args: []string{
 			"--kubeconfig=" + kubeconfig, "--authentication-kubeconfig=" + kubeconfig,
 			"--authorization-kubeconfig=" + kubeconfig, "--controllers=" + controllers,

@@ -40,7 +40,7 @@ func TestComponentFlags(t *testing.T) {
 	}
 	cfg.Datastore = "postgres://kine:secret@db/kine"
 	spec := cfg.kineSpec(1)
-	if !slices.Equal(spec.Env, []string{"KINE_ENDPOINT=postgres://kine:secret@db/kine"}) || slices.ContainsFunc(spec.Args, func(a string) bool { return strings.Contains(a, "secret") }) {
+	if !slices.Equal(spec.Env, []string{"GOGC=25", "KINE_ENDPOINT=postgres://kine:secret@db/kine"}) || slices.ContainsFunc(spec.Args, func(a string) bool { return strings.Contains(a, "secret") }) {
 		t.Errorf("external datastore: env %v, args %v; want the connection string in the environment only", spec.Env, spec.Args)
 	}
 }

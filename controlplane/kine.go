@@ -20,11 +20,12 @@ func (c *Config) kineSpec(port int) supervise.Spec {
 		Path: filepath.Join(c.BinDir, "kine"),
 		// kine's default metrics listener (:8080) would take the pod's probe port.
 		Args: []string{"--listen-address=127.0.0.1:" + itoa(port), "--metrics-bind-address=0"},
+		Env:  []string{"GOGC=" + itoa(helperGOGC)},
 	}
 	if c.Datastore == "" {
 		spec.Args = append(spec.Args, "--endpoint="+wellknown.KineSQLite(filepath.Join(c.DataDir, "kine.db")))
 	} else {
-		spec.Env = []string{"KINE_ENDPOINT=" + c.Datastore}
+		spec.Env = append(spec.Env, "KINE_ENDPOINT="+c.Datastore)
 	}
 	return spec
 }
