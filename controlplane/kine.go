@@ -3,7 +3,6 @@ package controlplane
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"time"
@@ -56,25 +55,4 @@ func poll(ctx context.Context, interval time.Duration, what string, check func()
 		case <-time.After(interval):
 		}
 	}
-}
-
-// Ports freePort picks from: below Linux's default ephemeral range (32768–60999), from
-// which the kernel also gives outgoing connections their local ports.
-const freePortMin, freePortMax = 20000, 32767
-
-// freePort finds a loopback port free now, for a component started a moment later. A port
-// the kernel handed out (port 0) could meanwhile become the local port of one of the many
-// outgoing connections in this network namespace, and the component would fail to bind
-// it on every restart (seen in CI: kube-controller-manager, "address already in use").
-func freePort() (int, error) {
-	var err error
-	for range 100 {
-		port := freePortMin + rand.IntN(freePortMax-freePortMin+1)
-		var l net.Listener
-		if l, err = net.Listen("tcp", "127.0.0.1:"+itoa(port)); err == nil {
-			_ = l.Close()
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("finding a free port between %d and %d: %w", freePortMin, freePortMax, err)
 }

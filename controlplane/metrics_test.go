@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantry/tenantry/internal/freeport"
 	"github.com/tenantry/tenantry/internal/pki"
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
 	"github.com/tenantry/tenantry/syncer/metricsapi"
@@ -34,7 +35,7 @@ func TestMetricsAPIAdmitsOnlyTheFrontProxyClient(t *testing.T) {
 	if err := p.writePair("front-proxy-other", kp); err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}

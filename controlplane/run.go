@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tenantry/tenantry/internal/freeport"
 	"github.com/tenantry/tenantry/internal/supervise"
 	"github.com/tenantry/tenantry/syncer"
 	"github.com/tenantry/tenantry/syncer/kubeletapi"
@@ -177,7 +178,7 @@ func startControllerManager(cfg Config, pki *PKI, sup *supervise.Supervisor) (in
 	if err != nil {
 		return 0, err
 	}
-	port, err := freePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/tenantry/tenantry/internal/freeport"
 	"github.com/tenantry/tenantry/internal/localcluster"
 )
 
@@ -69,7 +70,7 @@ func newFluxEnv(ctx context.Context, c *localcluster.Cluster, bins, dir string, 
 			e.stop()
 		}
 	}()
-	storage, err := localcluster.FreePort()
+	storage, err := freeport.Pick()
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func (e *fluxEnv) startController(bin, user, dir string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	health, err := localcluster.FreePort()
+	health, err := freeport.Pick()
 	if err != nil {
 		return err
 	}

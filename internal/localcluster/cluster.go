@@ -18,6 +18,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/tenantry/tenantry/api/wellknown"
+	"github.com/tenantry/tenantry/internal/freeport"
 	"github.com/tenantry/tenantry/internal/pki"
 )
 
@@ -181,7 +182,7 @@ func (c *Cluster) writePKI() error {
 }
 
 func (c *Cluster) startStorage(storage Storage) (string, error) {
-	port, err := FreePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return "", err
 	}
@@ -189,7 +190,7 @@ func (c *Cluster) startStorage(storage Storage) (string, error) {
 	var p *process
 	switch storage {
 	case Etcd:
-		peer, err := FreePort()
+		peer, err := freeport.Pick()
 		if err != nil {
 			return "", err
 		}
@@ -232,7 +233,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, opts Options, storageURL s
 	if err != nil {
 		return err
 	}
-	port, err := FreePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return err
 	}

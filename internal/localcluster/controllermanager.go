@@ -11,6 +11,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tenantry/tenantry/internal/freeport"
 )
 
 // startControllerManager runs kube-controller-manager and waits until it is healthy.
@@ -22,7 +24,7 @@ func (c *Cluster) startControllerManager(ctx context.Context, version string, co
 	if err != nil {
 		return err
 	}
-	port, err := FreePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/tenantry/tenantry/internal/freeport"
 )
 
 // GatekeeperNamespace is where the local Gatekeeper's placeholder pod lives.
@@ -268,17 +270,13 @@ func httpOKWith(ctx context.Context, client *http.Client, url string) error {
 }
 
 func freePorts(n int) ([]int, error) {
-	seen := map[int]bool{}
-	var out []int
-	for len(out) < n {
-		p, err := FreePort()
+	out := make([]int, n)
+	for i := range out {
+		p, err := freeport.Pick()
 		if err != nil {
 			return nil, err
 		}
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
+		out[i] = p
 	}
 	return out, nil
 }

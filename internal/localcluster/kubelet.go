@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tenantry/tenantry/internal/freeport"
 )
 
 // kubeletConfig is the KubeletConfiguration: cgroupfs under the node's own cgroup root,
@@ -151,7 +153,7 @@ func (n *node) startScheduler(c *Cluster) error {
 	if err != nil {
 		return err
 	}
-	port, err := FreePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return err
 	}

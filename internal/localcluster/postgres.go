@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantry/tenantry/internal/freeport"
 	"github.com/tenantry/tenantry/internal/supervise"
 )
 
@@ -57,7 +58,7 @@ func StartPostgres(ctx context.Context, ip, db, password string) (_ *Postgres, e
 	if err := p.initdb(ctx, bin, data, sock, cred, password); err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
+	port, err := freeport.Pick()
 	if err != nil {
 		return nil, err
 	}

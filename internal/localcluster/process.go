@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/supervise"
@@ -55,32 +53,6 @@ func (p *process) tail(n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// FreePort asks the kernel for a free loopback port.
-func FreePort() (int, error) {
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if !handedOut.ports[port] {
-			handedOut.ports[port] = true
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("finding a free port: every pick was one handed out before")
-}
-
-// handedOut are the ports FreePort returned: a port stays free until its user binds it,
-// so without this two calls in a row could return the same one.
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
 
 // waitFor polls check until it returns nil, the context ends or the process exits.
 func waitFor(ctx context.Context, p *process, what string, check func(context.Context) error) error {

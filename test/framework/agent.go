@@ -6,13 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/cli"
+	"github.com/tenantry/tenantry/internal/freeport"
 )
 
 // AgentProcess is one `tenantry agent` run in-process through the CLI, as the binary
@@ -130,12 +131,11 @@ func (p *AgentProcess) LogLines(msg string) []map[string]any {
 // FreeAddr is a free loopback address (host:port) to listen on.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // Buffer is an output that goroutines write and a test reads.
