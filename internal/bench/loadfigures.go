@@ -16,6 +16,8 @@ type loadFigure struct {
 func loadFigureList() []loadFigure {
 	pods, intensive := podsLabel(loadPods), fmt.Sprintf("pod-intensive, %d × %d Deployments", intensiveNamespaces, intensiveDeployments)
 	return []loadFigure{
+		{"load-pods-created", "node load: " + pods + " created in the virtual cluster, total", "s", "from the first create until the last create returned (the bench's client, 20 at a time)",
+			func(r loadRun) float64 { return r.pods.createdTotal.Seconds() }},
 		{"load-pods-host", "node load: " + pods + " virtual to host, total", "s", "from the first create until the last host pod is seen",
 			func(r loadRun) float64 { return r.pods.toHostTotal.Seconds() }},
 		{"load-pods-running", "node load: " + pods + " created to all Running in the virtual cluster", "s", "from the first create until the last virtual pod is seen Running and Ready",
@@ -67,10 +69,12 @@ func loadFigures(ctx context.Context, o Options, systems []loadSystem) []Figure 
 }
 
 func logLoadRun(log io.Writer, system string, r *loadRun) {
-	fmt.Fprintf(log, "bench: node load on %s: %d pods on the host in %.1f s (p50 %.2f, p99 %.2f s), Running in %.1f s; pod-intensive all Ready in %.1f s (p50 %.2f, p99 %.2f s); RSS %.0f MiB; the stand-in reported pods Ready again %d times\n",
-		system, loadPods, r.pods.toHostTotal.Seconds(), percentile(r.pods.toHost, 50), percentile(r.pods.toHost, 99), r.pods.runningTotal.Seconds(),
+	fmt.Fprintf(log, "bench: node load on %s: %d pods created in %.1f s, on the host in %.1f s (p50 %.2f, p99 %.2f s), Running in %.1f s; pod-intensive all Ready in %.1f s (p50 %.2f, p99 %.2f s); RSS %.0f MiB; the stand-in reported pods Ready again %d times\n",
+		system, loadPods, r.pods.createdTotal.Seconds(), r.pods.toHostTotal.Seconds(), percentile(r.pods.toHost, 50), percentile(r.pods.toHost, 99), r.pods.runningTotal.Seconds(),
 		r.intensive.total.Seconds(), percentile(r.intensive.ready, 50), percentile(r.intensive.ready, 99), r.rss,
 		r.pods.reasserted+r.intensive.reasserted)
+	fmt.Fprintf(log, "bench: node load on %s: pods created/on the host/Running by: %s\n", system, r.pods.progress)
+	fmt.Fprintf(log, "bench: node load on %s: CPU seconds while the %d pods went round, by process: %s\n", system, loadPods, r.pods.processes)
 }
 
 // loadRunFigures turns the runs into figures: medians per system, percentiles per run.

@@ -60,7 +60,7 @@ func nodeFigures(ctx context.Context, o Options) ([]Figure, error) {
 		fmt.Fprintf(o.Log, "bench: no node figures, the real node cannot run here: %v\n", err)
 		return nil, nil
 	}
-	c, err := localcluster.Start(ctx, localcluster.Options{Node: true})
+	c, err := localcluster.Start(ctx, localcluster.Options{Node: true, Profiling: os.Getenv(profileEnv) != ""})
 	if err != nil {
 		return nil, fmt.Errorf("starting the host and its node: %w", err)
 	}

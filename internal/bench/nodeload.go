@@ -3,9 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // loadPods is how many pods the direct load creates in each virtual cluster.
@@ -55,11 +59,14 @@ func podsLoad(ctx context.Context, s *standinHost, target loadTarget, n int) (*s
 	for i := range names {
 		names[i] = fmt.Sprintf("pod-%04d", i)
 	}
-	began := time.Now()
+	began, cpu := time.Now(), machineCPU()
+	profiled := profileLoad(ctx, target)
 	if err := load.createAndWait(ctx, names); err != nil {
 		return nil, err
 	}
 	r := syncerRunOf(began, load.snapshot(defaultKeys(names)))
+	r.processes = topCPU(cpu, machineCPU(), 12)
+	profiled()
 	r.reasserted = load.reasserted.Load()
 	cancel()
 	pods := target.virtual.CoreV1().Pods(metav1.NamespaceDefault)
@@ -76,6 +83,34 @@ func podsLoad(ctx context.Context, s *standinHost, target loadTarget, n int) (*s
 		}
 		return len(list.Items) == 0, fmt.Errorf("%d virtual pods left", len(list.Items))
 	})
+}
+
+// loadProfileSeconds is how much of the 1,000-pod load the API servers' CPU profiles cover.
+const loadProfileSeconds = 20
+
+// profileLoad saves CPU profiles of the host's and the virtual kube-apiserver over the
+// load's first loadProfileSeconds to the directory profileEnv names (nothing without it),
+// as {host,virtual}-apiserver-load-<host namespace>-<time>.cpu.pprof. Each server must
+// serve /debug/pprof to the bench's client: the host's does with profileEnv; a virtual one
+// only if its system turns profiling on (tenantry's runs with --profiling=false, so an
+// image built with it on is needed). The returned func waits for both.
+func profileLoad(ctx context.Context, target loadTarget) func() {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	at := time.Now().Format("150405")
+	var wg sync.WaitGroup
+	for file, cs := range map[string]kubernetes.Interface{
+		"host-apiserver-load-" + target.hostNS: target.host, "virtual-apiserver-load-" + target.hostNS: target.virtual,
+	} {
+		wg.Go(func() {
+			if err := saveCPUProfile(ctx, cs, filepath.Join(dir, file+"-"+at+".cpu.pprof"), loadProfileSeconds); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s profile: %v\n", file, err)
+			}
+		})
+	}
+	return wg.Wait
 }
 
 // createAndWait creates the named pods and waits for each to go round.

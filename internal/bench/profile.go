@@ -160,16 +160,21 @@ func (p *phases) heapProfile(path string) {
 func (p *phases) apiserverProfile(ctx context.Context, path string) {
 	cs, err := kubernetes.NewForConfig(p.c.Config)
 	if err == nil {
-		var data []byte
-		data, err = cs.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
-			Param("seconds", fmt.Sprint(apiserverProfileSeconds)).Timeout(2 * apiserverProfileSeconds * time.Second).DoRaw(ctx)
-		if err == nil {
-			err = os.WriteFile(path, data, 0o644)
-		}
+		err = saveCPUProfile(ctx, cs, path, apiserverProfileSeconds)
 	}
 	if err != nil {
 		fmt.Fprintf(p.log, "kube-apiserver CPU profile: %v\n", err)
 	}
+}
+
+// saveCPUProfile saves the CPU profile of the next seconds of the API server cs talks to.
+func saveCPUProfile(ctx context.Context, cs kubernetes.Interface, path string, seconds int) error {
+	data, err := cs.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+		Param("seconds", fmt.Sprint(seconds)).Timeout(2 * time.Duration(seconds) * time.Second).DoRaw(ctx)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // anonPeak is the highest RssAnon sampleAnon saw, in bytes: the agent's own memory (heap,

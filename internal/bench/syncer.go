@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,11 +19,21 @@ const syncerWait = 20 * time.Minute
 
 // syncerRun is what one syncer run measured.
 type syncerRun struct {
-	toHostTotal, runningTotal time.Duration
-	toHost, back              []float64 // per pod, in seconds
-	cpu, rssMiB               float64
-	reasserted                int64 // times the stand-in reported a pod Ready again
+	// createdTotal is from the first create until the last create returned: how fast the
+	// virtual API server took the load in, apart from the syncer.
+	createdTotal, toHostTotal, runningTotal time.Duration
+	toHost, back                            []float64 // per pod, in seconds
+	cpu, rssMiB                             float64
+	reasserted                              int64 // times the stand-in reported a pod Ready again
+	// progress is how many pods had been created, were on the host and Running, every
+	// progressStep from the first create: where a total's time went.
+	progress string
+	// processes is where the machine's CPU went while the pods went round (topCPU).
+	processes string
 }
+
+// progressStep is the step of syncerRun.progress.
+const progressStep = 5 * time.Second
 
 // syncerFigures measures the syncer, in its own process, on o.Runs fresh pairs of host
 // and virtual control planes, each with o.syncerPods() pods created in the virtual
@@ -148,10 +159,28 @@ func syncerRunOf(began time.Time, pods []podTimes) *syncerRun {
 	for _, p := range pods {
 		r.toHost = append(r.toHost, p.onHost.Sub(p.created).Seconds())
 		r.back = append(r.back, p.running.Sub(p.marked).Seconds())
+		r.createdTotal = max(r.createdTotal, p.created.Sub(began))
 		r.toHostTotal = max(r.toHostTotal, p.onHost.Sub(began))
 		r.runningTotal = max(r.runningTotal, p.running.Sub(began))
 	}
+	r.progress = progressOf(began, pods, max(r.createdTotal, r.toHostTotal, r.runningTotal))
 	return r
+}
+
+// progressOf counts, at every progressStep until end, the pods created, on the host and
+// Running by then, as "5s 180/150/20, 10s ...".
+func progressOf(began time.Time, pods []podTimes, end time.Duration) string {
+	var steps []string
+	for at := progressStep; at < end+progressStep; at += progressStep {
+		var created, onHost, running int
+		for _, p := range pods {
+			created += b2i(!p.created.IsZero() && p.created.Sub(began) <= at)
+			onHost += b2i(!p.onHost.IsZero() && p.onHost.Sub(began) <= at)
+			running += b2i(!p.running.IsZero() && p.running.Sub(began) <= at)
+		}
+		steps = append(steps, fmt.Sprintf("%s %d/%d/%d", at, created, onHost, running))
+	}
+	return strings.Join(steps, ", ")
 }
 
 // percentile is the nearest-rank p-th percentile of values (0 for none).

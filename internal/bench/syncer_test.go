@@ -49,8 +49,11 @@ func TestSyncerRunOf(t *testing.T) {
 		{created: at(0.1), onHost: at(1.1), marked: at(1.5), running: at(3.5)},
 		{created: at(0.2), onHost: at(4.2), marked: at(4.4), running: at(4.9)},
 	})
-	if r.toHostTotal != 4200*time.Millisecond || r.runningTotal != 4900*time.Millisecond {
-		t.Errorf("totals %s, %s; want 4.2s, 4.9s", r.toHostTotal, r.runningTotal)
+	if r.createdTotal != 200*time.Millisecond || r.toHostTotal != 4200*time.Millisecond || r.runningTotal != 4900*time.Millisecond {
+		t.Errorf("totals %s, %s, %s; want 0.2s, 4.2s, 4.9s", r.createdTotal, r.toHostTotal, r.runningTotal)
+	}
+	if want := "5s 2/2/2"; r.progress != want {
+		t.Errorf("progress %q, want %q", r.progress, want)
 	}
 	if percentile(r.toHost, 99) != 4 || percentile(r.back, 50) != 0.5 {
 		t.Errorf("per pod: to host %v, back %v", r.toHost, r.back)
