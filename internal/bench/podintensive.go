@@ -19,6 +19,8 @@ const (
 	intensiveNamespaces  = 10
 	intensiveDeployments = 100
 	intensivePods        = intensiveNamespaces * intensiveDeployments
+	// intensivePrefix starts the names of the pod-intensive namespaces.
+	intensivePrefix = "burner-"
 )
 
 // intensiveRun is what one pod-intensive run measured.
@@ -58,7 +60,7 @@ func podIntensive(ctx context.Context, s *standinHost, target loadTarget) (*inte
 func intensiveNamespacesReady(ctx context.Context, target loadTarget) ([]string, error) {
 	var names []string
 	for i := range intensiveNamespaces {
-		ns := fmt.Sprintf("burner-%d", i)
+		ns := fmt.Sprintf("%s%d", intensivePrefix, i)
 		obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 		if _, err := target.virtual.CoreV1().Namespaces().Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 			return nil, fmt.Errorf("creating virtual namespace %s: %w", ns, err)

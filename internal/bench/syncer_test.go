@@ -3,6 +3,10 @@ package bench
 import (
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tenantry/tenantry/api/wellknown"
 )
 
 func TestPercentile(t *testing.T) {
@@ -57,5 +61,25 @@ func TestSyncerRunOf(t *testing.T) {
 	}
 	if percentile(r.toHost, 99) != 4 || percentile(r.back, 50) != 0.5 {
 		t.Errorf("per pod: to host %v, back %v", r.toHost, r.back)
+	}
+}
+
+func TestLoadOrigin(t *testing.T) {
+	target := loadTarget{origin: tenantryOrigin}
+	for _, tc := range []struct {
+		virtualNS, want string
+	}{
+		{"default", "default/p"},
+		{intensivePrefix + "3", intensivePrefix + "3/p"},
+		{"kube-system", ""}, // a system's own pod, such as CoreDNS
+		{"", ""},            // not a synced pod at all
+	} {
+		p := &corev1.Pod{}
+		if tc.virtualNS != "" {
+			p.Annotations = map[string]string{wellknown.VClusterAnnotationName: "p", wellknown.VClusterAnnotationNamespace: tc.virtualNS}
+		}
+		if got := target.loadOrigin(p); got != tc.want {
+			t.Errorf("loadOrigin(pod of %q) = %q, want %q", tc.virtualNS, got, tc.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,20 @@ func tenantryOrigin(p *corev1.Pod) string {
 		return ""
 	}
 	return p.Annotations[wellknown.VClusterAnnotationNamespace] + "/" + name
+}
+
+// loadOrigin is the key of the virtual pod a host pod copies when that pod is one of the
+// loads' (in the virtual default namespace or a pod-intensive one), "" otherwise. The
+// stand-in leaves every other pod to the host: a system's own pods, such as vcluster's
+// CoreDNS when it is scheduled only after the real node was cordoned, are not the load's,
+// and one bound to the stand-in's Node would never leave it.
+func (t loadTarget) loadOrigin(p *corev1.Pod) string {
+	key := t.origin(p)
+	ns, _, _ := strings.Cut(key, "/")
+	if ns == metav1.NamespaceDefault || strings.HasPrefix(ns, intensivePrefix) {
+		return key
+	}
+	return ""
 }
 
 // podKey is the key loads use for a virtual pod.
@@ -155,7 +170,7 @@ func (l *syncerLoad) hostPodAdded(obj any) {
 	if !ok {
 		return
 	}
-	key := l.target.origin(p)
+	key := l.target.loadOrigin(p)
 	if key == "" {
 		return
 	}
