@@ -71,7 +71,11 @@ func (s *standinHost) cordon(ctx context.Context, name string, on bool) error {
 // finish force-deletes, as a kubelet confirms, the host pods of ns that are being deleted
 // on the stand-in's Node, until none is left.
 func (s *standinHost) finish(ctx context.Context, ns string) error {
-	k := &standin.Kubelet{Client: s.cs, Node: standinNode, Namespace: ns}
+	// Cleanup binds nothing: an unbound pod here is not the load's (vcluster's CoreDNS,
+	// scheduled after the real node was cordoned), and once bound to the stand-in's Node
+	// it would never leave it.
+	leave := func(*corev1.Pod) bool { return true }
+	k := &standin.Kubelet{Client: s.cs, Node: standinNode, Namespace: ns, Leave: leave}
 	return pollFor(ctx, syncerWait, "the load's host pods in "+ns+" to go", func(ctx context.Context) (bool, error) {
 		if err := k.Pass(ctx); err != nil {
 			return false, err
