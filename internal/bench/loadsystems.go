@@ -53,7 +53,7 @@ func (t *tenantryLoad) start(ctx context.Context) (loadTarget, error) {
 	if err != nil {
 		return loadTarget{}, err
 	}
-	return loadTarget{host: host, virtual: virtual, hostNS: t.ns, node: standinNode, origin: tenantryOrigin}, nil
+	return loadTarget{host: host, virtual: virtual, hostNS: t.ns, node: standinNode, schedulerBinds: true, origin: tenantryOrigin}, nil
 }
 
 func (t *tenantryLoad) rss(ctx context.Context) (float64, error) { return t.b.podRSS(ctx, t.ns, t.cp) }

@@ -18,15 +18,16 @@ import (
 const (
 	// standinNode is the Node the kubelet stand-in plays on the real node's host.
 	standinNode = "bench-standin"
-	// standinTaint keeps everything but the load's bindings off the stand-in's Node.
+	// standinTaint keeps everything but the load's pods, which tolerate it, off the
+	// stand-in's Node.
 	standinTaint = "tenantry.dev/bench-standin"
 )
 
 // standinHost readies the real node's host for a pod load, once the control planes run:
-// its real Nodes cordoned, so the host scheduler leaves the load's pods unbound (running
-// pods stay), and a Node for the stand-in, tainted so the scheduler puts nothing there,
-// kept Ready by its Lease. The stand-in binds the load's host pods to it and reports them
-// Running; no container runs.
+// its real Nodes cordoned (running pods stay), and a Node for the stand-in, kept Ready by
+// its Lease and tainted so that the host scheduler binds only the load's pods there (they
+// tolerate the taint; anything else stays unbound). The scheduler binds each load pod as
+// on a real node, in one write; the stand-in then reports it Running. No container runs.
 type standinHost struct {
 	cs       kubernetes.Interface
 	cordoned []string

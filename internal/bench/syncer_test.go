@@ -83,3 +83,40 @@ func TestLoadOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestOffer: the stand-in gets each load pod once, bound by the host scheduler where one
+// binds (the node bench), unbound where the stand-in binds (the syncer bench).
+func TestOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		schedulerBinds bool
+		steps          []string // each pod state seen, in order: unbound, bound, other-node, running
+		want           int
+	}{
+		{"scheduler binds: bound once, seen twice", true, []string{"unbound", "bound", "bound"}, 1},
+		{"scheduler binds: never an unbound pod", true, []string{"unbound", "unbound"}, 0},
+		{"scheduler binds: not another node's", true, []string{"other-node"}, 0},
+		{"scheduler binds: not one already Running", true, []string{"running"}, 0},
+		{"stand-in binds: unbound once", false, []string{"unbound", "unbound", "bound"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newSyncerLoad(loadTarget{node: "standin", schedulerBinds: tc.schedulerBinds, origin: tenantryOrigin}, 4)
+			for _, step := range tc.steps {
+				p := &corev1.Pod{}
+				switch step {
+				case "bound", "running":
+					p.Spec.NodeName = "standin"
+				case "other-node":
+					p.Spec.NodeName = "node-1"
+				}
+				if step == "running" {
+					p.Status.Phase = corev1.PodRunning
+				}
+				l.offer("default/p", p)
+			}
+			if got := len(l.work); got != tc.want {
+				t.Errorf("%d pods handed to the stand-in, want %d", got, tc.want)
+			}
+		})
+	}
+}

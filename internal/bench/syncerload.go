@@ -32,6 +32,10 @@ const loadLabel = "app=bench"
 type loadTarget struct {
 	host, virtual kubernetes.Interface
 	hostNS, node  string
+	// schedulerBinds says a host scheduler binds the load's host pods to node (their
+	// toleration lets it): the stand-in then only reports them Running. Without one (the
+	// syncer bench's host), the stand-in binds them itself.
+	schedulerBinds bool
 	// origin is the key (namespace/name) of the virtual pod a host pod copies, "" for none:
 	// each syncer marks its copies in its own way.
 	origin func(*corev1.Pod) string
@@ -69,6 +73,7 @@ type podTimes struct {
 	onHost  time.Time // the host pod was seen by the host watch
 	marked  time.Time // the stand-in's status update (Running, Ready) returned
 	running time.Time // the virtual pod was seen Running by the virtual watch
+	handed  bool      // the host pod was handed to the stand-in
 }
 
 // syncerLoad creates virtual pods, plays the kubelet on the host, and times each step.
@@ -136,13 +141,20 @@ func (l *syncerLoad) start(ctx context.Context) {
 // reasserters is how many workers report pods Ready again.
 const reasserters = 2
 
-// hostPodUpdated queues a pod the stand-in runs whose Ready condition someone else's
+// hostPodUpdated offers the stand-in a load's pod the host scheduler has bound, and queues
+// a pod the stand-in runs whose Ready condition someone else's
 // status write dropped (vcluster's syncer writes the host pod's conditions from the
 // virtual pod's), for the stand-in to report it Ready again, as a kubelet's status loop
 // does. A full queue drops it: its next update queues it again.
 func (l *syncerLoad) hostPodUpdated(obj any) {
 	p, ok := obj.(*corev1.Pod)
-	if !ok || p.Spec.NodeName != l.target.node || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning || podReady(p) {
+	if !ok {
+		return
+	}
+	if key := l.target.loadOrigin(p); key != "" {
+		l.offer(key, p)
+	}
+	if p.Spec.NodeName != l.target.node || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning || podReady(p) {
 		return
 	}
 	select {
@@ -175,7 +187,22 @@ func (l *syncerLoad) hostPodAdded(obj any) {
 		return
 	}
 	l.record(key, func(t *podTimes) { setOnce(&t.onHost) })
-	if p.Spec.NodeName == "" {
+	l.offer(key, p)
+}
+
+// offer hands a load's host pod to the stand-in once: when it is bound to the stand-in's
+// Node by the host scheduler, or, where the stand-in binds, when first seen unbound.
+func (l *syncerLoad) offer(key string, p *corev1.Pod) {
+	want := p.Spec.NodeName == ""
+	if l.target.schedulerBinds {
+		want = p.Spec.NodeName == l.target.node && p.Status.Phase != corev1.PodRunning
+	}
+	if !want || p.DeletionTimestamp != nil {
+		return
+	}
+	first := false
+	l.record(key, func(t *podTimes) { first, t.handed = !t.handed, true })
+	if first {
 		l.work <- p
 	}
 }
@@ -218,8 +245,15 @@ func (l *syncerLoad) started(p *corev1.Pod, err error) {
 
 // benchPod is a small virtual pod; its image need not exist, as no container runs.
 func benchPod(name string) *corev1.Pod {
-	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "bench"}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/bench:1"}}}}
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "bench"}}, Spec: loadPodSpec()}
+}
+
+// loadPodSpec is every load pod's spec: one container whose image need not exist, and a
+// toleration of the stand-in's taint, so that where a host scheduler runs, it binds the
+// host copies to the stand-in's Node and nothing else goes there.
+func loadPodSpec() corev1.PodSpec {
+	return corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/bench:1"}},
+		Tolerations: []corev1.Toleration{{Key: standinTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}
 }
 
 // create creates the pods in the virtual default namespace, syncerConcurrency at a time,

@@ -38,7 +38,7 @@ func (v *vclusterLoad) start(ctx context.Context) (loadTarget, error) {
 	if err != nil {
 		return loadTarget{}, err
 	}
-	return loadTarget{host: host, virtual: virtual, hostNS: p.HostNamespace(), node: standinNode, origin: vclusterOrigin}, nil
+	return loadTarget{host: host, virtual: virtual, hostNS: p.HostNamespace(), node: standinNode, schedulerBinds: true, origin: vclusterOrigin}, nil
 }
 
 func (v *vclusterLoad) rss(ctx context.Context) (float64, error) { return v.peer.RSS(ctx) }

@@ -68,13 +68,16 @@ func (k *Kubelet) Bind(ctx context.Context, p *corev1.Pod) error {
 	return nil
 }
 
-// Start binds p, which the caller saw unbound, and reports it Running and Ready with a
-// pod IP: exactly two API calls. The status write is unconditional (pods allow it; the
-// bind moved the resourceVersion on), so p's other fields must be fresh: Pass, which
-// works from a list, uses conditional writes instead.
+// Start binds p, which the caller saw unbound (a pod a scheduler already bound to the Node
+// is not bound again), and reports it Running and Ready with a pod IP: at most two API
+// calls. The status write is unconditional (pods allow it; the bind moved the
+// resourceVersion on), so p's other fields must be fresh: Pass, which works from a list,
+// uses conditional writes instead.
 func (k *Kubelet) Start(ctx context.Context, p *corev1.Pod) error {
-	if err := k.Bind(ctx, p); err != nil {
-		return err
+	if p.Spec.NodeName != k.Node {
+		if err := k.Bind(ctx, p); err != nil {
+			return err
+		}
 	}
 	r := p.DeepCopy()
 	r.Spec.NodeName, r.ResourceVersion = k.Node, ""

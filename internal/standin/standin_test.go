@@ -92,18 +92,31 @@ func TestPass(t *testing.T) {
 	}
 }
 
-// TestStartTakesTwoWrites: the bench's path binds and marks a pod Running in two calls.
-func TestStartTakesTwoWrites(t *testing.T) {
-	cs, writes := newFake(t, pod("web", nil))
-	k := &Kubelet{Client: cs, Node: "node-1"}
-	if err := k.Start(context.Background(), pod("web", nil)); err != nil {
-		t.Fatal(err)
-	}
-	if *writes != 2 {
-		t.Fatalf("%d writes, want 2 (bind, status)", *writes)
-	}
-	if p := get(t, k, "web"); p.Status.Phase != corev1.PodRunning || p.Spec.NodeName != "node-1" {
-		t.Fatalf("phase %s on node %q", p.Status.Phase, p.Spec.NodeName)
+// TestStartWrites: the bench's path binds and marks a pod Running in two calls, and only
+// marks it Running when a scheduler has bound it to the Node already.
+func TestStartWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name, node string
+		want       int
+	}{
+		{name: "unbound", want: 2},
+		{name: "bound by a scheduler", node: "node-1", want: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pod("web", nil)
+			p.Spec.NodeName = tc.node
+			cs, writes := newFake(t, p.DeepCopy())
+			k := &Kubelet{Client: cs, Node: "node-1"}
+			if err := k.Start(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			if *writes != tc.want {
+				t.Fatalf("%d writes, want %d", *writes, tc.want)
+			}
+			if p := get(t, k, "web"); p.Status.Phase != corev1.PodRunning || p.Spec.NodeName != "node-1" {
+				t.Fatalf("phase %s on node %q", p.Status.Phase, p.Spec.NodeName)
+			}
+		})
 	}
 }
 
