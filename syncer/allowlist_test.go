@@ -200,6 +200,9 @@ func fillPod(f *randfill.Filler, t translate.Translator) (client.Object, error) 
 	for i := range s.Volumes {
 		tameVolume(&s.Volumes[i].VolumeSource, i+len(s.Volumes[i].Name)) // the name varies the type kept
 	}
+	for i := range s.Tolerations {
+		s.Tolerations[i].Key = corev1.TaintNodeNotReady // other values random: only the key is checked
+	}
 	if a := s.Affinity; a != nil {
 		for _, terms := range [][]corev1.PodAffinityTerm{podTerms(a.PodAffinity), antiTerms(a.PodAntiAffinity)} {
 			for i := range terms {

@@ -67,6 +67,9 @@ type TenantException struct {
 	AllowPrivileged  bool     `json:"allowPrivileged,omitempty"`
 	// AllowIsolationNone lets the tenant file set network.isolation: None.
 	AllowIsolationNone bool `json:"allowIsolationNone,omitempty"`
+	// AllowTolerations lets the tenant file set pods.tolerations: its pods, and what its
+	// virtual pods tolerate within them, may then go to nodes with those taints.
+	AllowTolerations bool `json:"allowTolerations,omitempty"`
 }
 
 // Adopts reports whether the defaults let tenant adopt the existing namespace ns.

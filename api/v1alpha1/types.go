@@ -153,7 +153,9 @@ type PodPolicy struct {
 	AllowPrivileged  bool `json:"allowPrivileged,omitempty"`
 	// NodeSelector is merged into every host pod; it wins over the pod's own keys.
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
-	// Tolerations are added to every host pod.
+	// Tolerations are added to every host pod, and bound what a virtual pod may tolerate
+	// beyond node-condition taints. Setting them needs a defaults.yaml tenantExceptions
+	// grant (allowTolerations).
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 }
 

@@ -61,8 +61,11 @@ func (t *tenantryLoad) rss(ctx context.Context) (float64, error) { return t.b.po
 func (t *tenantryLoad) stop(ctx context.Context) error { return t.b.remove(ctx, loadTenant, t.ns) }
 
 // loadTenantYAML is the load's tenant: no quota or limit range (the peer's namespace has
-// none either).
-func loadTenantYAML() string { return benchTenantYAML(loadTenant) }
+// none either), and the stand-in's taint among what its pods may tolerate (nodeDefaultsYAML
+// grants it), so that its syncer copies the load pods' toleration of it.
+func loadTenantYAML() string {
+	return benchTenantYAML(loadTenant, "pods:", "  tolerations: [{key: "+standinTaint+", operator: Exists, effect: NoSchedule}]")
+}
 
 // runLoadSystem rolls sys out, readies the stand-in once its control plane runs, runs the
 // loads, and removes everything again.

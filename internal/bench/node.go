@@ -124,6 +124,15 @@ func stopNode(c *localcluster.Cluster, o Options) {
 	}
 }
 
+// nodeDefaultsYAML is the node bench repo's defaults.yaml: the load's tenant may tolerate
+// the stand-in's taint (a tenant file cannot grant itself tolerations).
+const nodeDefaultsYAML = `apiVersion: tenantry.dev/v1alpha1
+kind: TenantDefaults
+spec:
+  tenantExceptions:
+  - {tenants: [` + loadTenant + `], allowTolerations: true}
+`
+
 // newNodeBench makes the repo and the agent, and syncs the paused placeholder tenant.
 func newNodeBench(ctx context.Context, c *localcluster.Cluster, dir string) (*nodeBench, error) {
 	b := &nodeBench{c: c}
@@ -145,6 +154,9 @@ func newNodeBench(ctx context.Context, c *localcluster.Cluster, dir string) (*no
 		return nil, err
 	}
 	if err = b.agent.InstallCRDs(ctx); err == nil {
+		err = b.repo.Write("defaults.yaml", []byte(nodeDefaultsYAML))
+	}
+	if err == nil {
 		err = b.commitAndSync(ctx, nodeKeep, nodeTenantYAML(nodeKeep, true))
 	}
 	if err != nil {

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -56,10 +58,25 @@ func TestDropRetired(t *testing.T) {
 	}
 }
 
+// TestLoadTenantYAMLIsAValidTenantWithoutQuota loads the load's tenant as the node bench's
+// repo holds it, with its defaults.yaml: the grant of its toleration must hold.
 func TestLoadTenantYAMLIsAValidTenantWithoutQuota(t *testing.T) {
-	tn, errs := loader.ParseTenant("tenants/"+loadTenant+".yaml", []byte(loadTenantYAML()))
-	if errs != nil {
-		t.Fatalf("invalid tenant file: %v", errs)
+	dir := t.TempDir()
+	for path, body := range map[string]string{"defaults.yaml": nodeDefaultsYAML, "tenants/" + loadTenant + ".yaml": loadTenantYAML()} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := loader.Load(dir)
+	if err != nil || len(repo.Failed) > 0 || len(repo.Tenants) != 1 {
+		t.Fatalf("loading the bench repo: %v, failed %+v", err, repo)
+	}
+	tn := repo.Tenants[0]
+	if len(tn.Spec.Pods.Tolerations) != 1 || tn.Spec.Pods.Tolerations[0].Key != standinTaint {
+		t.Errorf("load tenant's tolerations: %+v", tn.Spec.Pods.Tolerations)
 	}
 	s := tn.Spec
 	if tn.Name != loadTenant || len(s.Quota) != 0 || s.Limits != nil || s.Paused || s.DeletionPolicy != v1alpha1.DeletionDelete ||

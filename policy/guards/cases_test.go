@@ -4,6 +4,11 @@ import "k8s.io/apiserver/pkg/admission"
 
 var allowHostPath = map[string]string{"tenantry.dev/allow-host-path": "true"}
 
+// tolerations is a namespace granting the tolerations encoded in grants (guards.EncodeTolerations).
+func tolerations(grants string) map[string]string {
+	return map[string]string{"tenantry.dev/tolerations": grants}
+}
+
 func attacks() []attack {
 	var out []attack
 	for _, list := range [][]attack{podAttacks(), podSecurityAttacks(), serviceAttacks(), endpointAttacks(),
@@ -45,6 +50,24 @@ func podAttacks() []attack {
 		{name: "pod/ephemeral volumeName", resource: podsGVR,
 			object: `spec: {volumes: [{name: e, ephemeral: {volumeClaimTemplate: {spec: {volumeName: pv-of-team-b, accessModes: [ReadWriteOnce]}}}}]}`,
 			want:   "ephemeral volumeClaimTemplate"},
+		{name: "pod/node-condition tolerations", resource: podsGVR,
+			object: `spec: {tolerations: [{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}, {key: node.kubernetes.io/unschedulable, operator: Exists}]}`},
+		{name: "pod/control-plane toleration", resource: podsGVR,
+			object: `spec: {tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}]}`, want: "tolerations other than"},
+		{name: "pod/toleration of every taint", resource: podsGVR, ns: tolerations("dedicated"),
+			object: `spec: {tolerations: [{operator: Exists}]}`, want: "tolerations other than"},
+		{name: "pod/granted toleration", resource: podsGVR, ns: tolerations("dedicated=tenants:NoSchedule"),
+			object: `spec: {tolerations: [{key: dedicated, operator: Equal, value: tenants, effect: NoSchedule}]}`},
+		{name: "pod/granted value, another effect", resource: podsGVR, ns: tolerations("dedicated=tenants:NoSchedule"),
+			object: `spec: {tolerations: [{key: dedicated, value: tenants, effect: NoExecute}]}`, want: "tolerations other than"},
+		{name: "pod/granted key, another value", resource: podsGVR, ns: tolerations("dedicated=tenants"),
+			object: `spec: {tolerations: [{key: dedicated, value: gpu}]}`, want: "tolerations other than"},
+		{name: "pod/Exists where one value is granted", resource: podsGVR, ns: tolerations("dedicated=tenants"),
+			object: `spec: {tolerations: [{key: dedicated, operator: Exists}]}`, want: "tolerations other than"},
+		{name: "pod/any value where the key is granted", resource: podsGVR, ns: tolerations("dedicated,gpu:NoSchedule"),
+			object: `spec: {tolerations: [{key: dedicated, value: x, effect: NoExecute}, {key: gpu, operator: Exists, effect: NoSchedule}]}`},
+		{name: "pod/granted effect only", resource: podsGVR, ns: tolerations("gpu:NoSchedule"),
+			object: `spec: {tolerations: [{key: gpu, operator: Exists}]}`, want: "tolerations other than"},
 		{name: "pod/control-plane label", resource: podsGVR, object: `metadata: {labels: {vcluster.tenantry.dev/control-plane: "true"}}`,
 			want: "vcluster.tenantry.dev/control-plane"},
 		{name: "pod/tenantry label", resource: podsGVR, object: `metadata: {labels: {tenantry.dev/tenant: team-b}}`, want: "reserved tenantry.dev domain"},

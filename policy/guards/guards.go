@@ -9,7 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"sort"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -23,7 +25,27 @@ const (
 	AnnotationAllowPrivileged  = "tenantry.dev/allow-privileged"
 	// AnnotationIngressHosts is a comma-separated list of host patterns (spec.sync.ingressHosts).
 	AnnotationIngressHosts = "tenantry.dev/ingress-hosts"
+	// AnnotationTolerations is spec.pods.tolerations, as EncodeTolerations writes it.
+	AnnotationTolerations = "tenantry.dev/tolerations"
 )
+
+// EncodeTolerations is the value of AnnotationTolerations for ts: one comma-separated
+// entry each, key (operator Exists) or key=value (Equal), then :Effect when it has one.
+// Keys, values and effects cannot hold ",", "=" or ":", so the entries are unambiguous.
+func EncodeTolerations(ts []corev1.Toleration) string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		e := t.Key
+		if t.Operator != corev1.TolerationOpExists {
+			e += "=" + t.Value
+		}
+		if t.Effect != "" {
+			e += ":" + string(t.Effect)
+		}
+		out = append(out, e)
+	}
+	return strings.Join(out, ",")
+}
 
 // Kinds of the guard objects.
 const (

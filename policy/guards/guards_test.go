@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tenantry/tenantry/policy/guards"
@@ -83,5 +84,17 @@ func checkBinding(t *testing.T, b *unstructured.Unstructured, policy string) {
 func TestPoliciesCompile(t *testing.T) {
 	if got := len(compileAll(t)); got != len(guards.Names()) {
 		t.Fatalf("compiled %d policies, want %d", got, len(guards.Names()))
+	}
+}
+
+func TestEncodeTolerations(t *testing.T) {
+	got := guards.EncodeTolerations([]corev1.Toleration{
+		{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "tenants", Effect: corev1.TaintEffectNoSchedule},
+		{Key: "gpu", Operator: corev1.TolerationOpExists},
+		{Key: "zone", Value: "a"}, // the API's default operator is Equal
+		{Key: "spot", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+	})
+	if want := "dedicated=tenants:NoSchedule,gpu,zone=a,spot:NoExecute"; got != want {
+		t.Fatalf("EncodeTolerations = %q, want %q", got, want)
 	}
 }

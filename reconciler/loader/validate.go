@@ -134,6 +134,7 @@ func validateTenantOnly(c *collector, s *v1alpha1.TenantSpec, base string) {
 	}
 	checkPolicies(c, s.Policies, child(base, "policies"))
 	checkLabels(c, child(base, "sync.nodes.nodeSelector"), s.Sync.Nodes.NodeSelector)
+	checkTolerations(c, s.Pods.Tolerations, child(base, "pods.tolerations"))
 	checkIngressHosts(c, s.Sync.IngressHosts, child(base, "sync.ingressHosts"))
 	checkDNSSubdomain(c, child(base, "expose.host"), "host", s.Expose.Host)
 	checkDNSSubdomain(c, child(base, "expose.ingressClassName"), "ingress class name", s.Expose.IngressClassName)

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/reconciler/render"
 )
@@ -26,6 +28,10 @@ func TestNamespaceGuardParameters(t *testing.T) {
 			ann: map[string]string{"tenantry.dev/allow-privileged": "true"}},
 		{name: "ingress hosts", spec: v1alpha1.TenantSpec{Sync: v1alpha1.Sync{IngressHosts: []string{"a.example.com", "*.team-a.example.com"}}},
 			enforce: "baseline", ann: map[string]string{"tenantry.dev/ingress-hosts": "a.example.com,*.team-a.example.com"}},
+		{name: "tolerations", spec: v1alpha1.TenantSpec{Pods: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{
+			{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "tenants", Effect: corev1.TaintEffectNoSchedule},
+			{Key: "gpu", Operator: corev1.TolerationOpExists}}}},
+			enforce: "baseline", ann: map[string]string{"tenantry.dev/tolerations": "dedicated=tenants:NoSchedule,gpu"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tn := &v1alpha1.Tenant{Spec: tc.spec}

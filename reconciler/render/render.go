@@ -101,7 +101,8 @@ func namespace(t *v1alpha1.Tenant) *corev1.Namespace {
 }
 
 // guardParameters are the Namespace annotations the host guards (policy/guards) read as
-// the tenant's parameters: only the allowances that are on, and the ingress host patterns.
+// the tenant's parameters: only the allowances that are on, the ingress host patterns and
+// the tolerations.
 func guardParameters(spec v1alpha1.TenantSpec) map[string]string {
 	out := map[string]string{}
 	for key, on := range map[string]bool{
@@ -116,6 +117,9 @@ func guardParameters(spec v1alpha1.TenantSpec) map[string]string {
 	}
 	if len(spec.Sync.IngressHosts) > 0 {
 		out[guards.AnnotationIngressHosts] = strings.Join(spec.Sync.IngressHosts, ",")
+	}
+	if len(spec.Pods.Tolerations) > 0 {
+		out[guards.AnnotationTolerations] = guards.EncodeTolerations(spec.Pods.Tolerations)
 	}
 	return out
 }

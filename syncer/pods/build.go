@@ -44,7 +44,7 @@ func (b *specBuilder) spec(v *corev1.PodSpec) corev1.PodSpec {
 		ImagePullSecrets: localRefs(v.ImagePullSecrets),
 		Hostname:         v.Hostname, Subdomain: v.Subdomain, SetHostnameAsFQDN: cp(v.SetHostnameAsFQDN),
 		Affinity:                  b.affinity(v.Affinity),
-		Tolerations:               tolerations(v.Tolerations),
+		Tolerations:               b.tolerations(v.Tolerations),
 		HostAliases:               hostAliases(v.HostAliases),
 		ReadinessGates:            readinessGates(v.ReadinessGates),
 		TopologySpreadConstraints: b.spread(v.TopologySpreadConstraints),

@@ -30,6 +30,9 @@ func TestToHostRefuses(t *testing.T) {
 	projectedToken := func(t corev1.ServiceAccountTokenProjection) func(*corev1.Pod) {
 		return volume(corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ServiceAccountToken: &t}}}})
 	}
+	tolerate := func(ts ...corev1.Toleration) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { p.Spec.Tolerations = ts }
+	}
 	claim := func(edit func(*corev1.PersistentVolumeClaimSpec)) corev1.VolumeSource {
 		tmpl := &corev1.PersistentVolumeClaimTemplate{}
 		edit(&tmpl.Spec)
@@ -114,6 +117,27 @@ func TestToHostRefuses(t *testing.T) {
 		{name: "preStop to another host", edit: func(p *corev1.Pod) {
 			p.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{TCPSocket: &corev1.TCPSocketAction{Host: "10.0.0.1"}}}
 		}, want: "spec.containers[0].lifecycle.preStop.tcpSocket.host is not allowed"},
+		{name: "toleration of the control-plane taint", edit: tolerate(corev1.Toleration{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists}),
+			policy: all, want: "spec.tolerations[0] is not allowed: a pod may tolerate only node-condition taints"},
+		{name: "toleration of every taint", edit: tolerate(corev1.Toleration{Operator: corev1.TolerationOpExists}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists}}},
+			want:   "spec.tolerations[0] is not allowed"},
+		{name: "node-condition tolerations", edit: tolerate(
+			corev1.Toleration{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+			corev1.Toleration{Key: corev1.TaintNodeUnschedulable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule})},
+		{name: "toleration the tenant file's covers", edit: tolerate(corev1.Toleration{Key: "dedicated", Value: "tenants", Effect: corev1.TaintEffectNoSchedule}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "tenants"}}}},
+		{name: "toleration of another value of the tenant file's key", edit: tolerate(corev1.Toleration{Key: "dedicated", Value: "gpu"}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "tenants"}}},
+			want:   "spec.tolerations[0] is not allowed"},
+		{name: "Exists where the tenant file tolerates one value", edit: tolerate(corev1.Toleration{Key: "dedicated", Operator: corev1.TolerationOpExists}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Value: "tenants"}}},
+			want:   "spec.tolerations[0] is not allowed"},
+		{name: "every effect where the tenant file tolerates one", edit: tolerate(corev1.Toleration{Key: "dedicated", Operator: corev1.TolerationOpExists}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}},
+			want:   "spec.tolerations[0] is not allowed"},
+		{name: "any value where the tenant file tolerates the key", edit: tolerate(corev1.Toleration{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoExecute}),
+			policy: v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists}}}},
 		{name: "resource claims", edit: func(p *corev1.Pod) {
 			p.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimName: new("gpu-claim")}}
 		}, want: "spec.resourceClaims is not allowed"},

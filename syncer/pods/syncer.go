@@ -40,7 +40,7 @@ func (Syncer) SyncToHost(ctx context.Context, sc *synccontext.Context, vObj, hOb
 	if err := ensureToken(ctx, sc, vPod, hPod, true); err != nil {
 		return err
 	}
-	if updated := Updated(vPod, hPod, meta); updated != nil {
+	if updated := Updated(vPod, hPod, meta, sc.Pods); updated != nil {
 		if err := sc.UpdateHost(ctx, vPod, updated); err != nil {
 			return err
 		}

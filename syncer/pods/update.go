@@ -7,20 +7,22 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
 
 // Updated returns the host pod with what the API lets a pod update change taken from the
 // virtual pod: the labels and annotations the syncer owns (want is their translation;
 // keys others set on the host stay), container images, a set or shortened
-// activeDeadlineSeconds and added tolerations; nil when nothing differs.
-func Updated(vPod, hPod *corev1.Pod, want metav1.ObjectMeta) *corev1.Pod {
+// activeDeadlineSeconds and added tolerations that policy allows (TolerationAllowed; the
+// others are left out, as a new pod with them is refused); nil when nothing differs.
+func Updated(vPod, hPod *corev1.Pod, want metav1.ObjectMeta, policy v1alpha1.PodPolicy) *corev1.Pod {
 	updated := hPod.DeepCopy()
 	translate.MergeMeta(&updated.ObjectMeta, want)
 	copyImages(updated.Spec.Containers, vPod.Spec.Containers)
 	copyImages(updated.Spec.InitContainers, vPod.Spec.InitContainers)
 	updated.Spec.ActiveDeadlineSeconds = deadline(vPod.Spec.ActiveDeadlineSeconds, hPod.Spec.ActiveDeadlineSeconds)
-	updated.Spec.Tolerations = addTolerations(updated.Spec.Tolerations, tolerations(vPod.Spec.Tolerations))
+	updated.Spec.Tolerations = addTolerations(updated.Spec.Tolerations, allowedTolerations(policy, vPod.Spec.Tolerations))
 	if apiequality.Semantic.DeepEqual(updated, hPod) {
 		return nil
 	}

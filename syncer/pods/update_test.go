@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/syncer/pods"
 	"github.com/tenantry/tenantry/syncer/translate"
 )
@@ -24,6 +25,9 @@ func TestUpdated(t *testing.T) {
 	}
 	gpu := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a100", Effect: corev1.TaintEffectNoSchedule}
 	policyToleration := corev1.Toleration{Key: "tenants", Operator: corev1.TolerationOpExists}
+	// The tenant file lists the gpu key; a control-plane toleration it does not list.
+	policy := v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists}, policyToleration}}
+	controlPlane := corev1.Toleration{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 	deadline := func(s int64) func(*corev1.Pod) { return func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = &s } }
 	tolerate := func(ts ...corev1.Toleration) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { p.Spec.Tolerations = ts }
@@ -53,6 +57,11 @@ func TestUpdated(t *testing.T) {
 		{name: "toleration already on the host", host: tolerate(gpu, policyToleration),
 			virtual: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{gpu} }, labels: labels},
 		{name: "toleration removed in the virtual pod stays", host: tolerate(gpu), virtual: func(*corev1.Pod) {}, labels: labels},
+		{name: "toleration the tenant file does not list is not added", host: tolerate(policyToleration),
+			virtual: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{controlPlane} }, labels: labels},
+		{name: "only the listed one of two is added", host: tolerate(policyToleration),
+			virtual: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{controlPlane, gpu} }, labels: labels,
+			want: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{policyToleration, gpu} }},
 		{name: "labels", virtual: func(*corev1.Pod) {}, labels: map[string]string{"app": "api"},
 			want: func(p *corev1.Pod) { p.Labels = map[string]string{"app": "api"} }},
 	} {
@@ -66,7 +75,7 @@ func TestUpdated(t *testing.T) {
 			}
 			v := host()
 			tc.virtual(v)
-			got := pods.Updated(v, before(), metav1.ObjectMeta{Labels: tc.labels})
+			got := pods.Updated(v, before(), metav1.ObjectMeta{Labels: tc.labels}, policy)
 			if tc.want == nil {
 				if got != nil {
 					t.Fatalf("update %+v, want none", got.Spec)
@@ -87,7 +96,7 @@ func TestUpdatedKeepsHostAnnotations(t *testing.T) {
 	h := &corev1.Pod{}
 	h.Annotations = map[string]string{"k8s.v1.cni.cncf.io/network-status": "[]", "team": "a",
 		translate.AnnotationManagedAnnotations: "team"}
-	got := pods.Updated(&corev1.Pod{}, h, metav1.ObjectMeta{Annotations: map[string]string{"team": "b", translate.AnnotationManagedAnnotations: "team"}})
+	got := pods.Updated(&corev1.Pod{}, h, metav1.ObjectMeta{Annotations: map[string]string{"team": "b", translate.AnnotationManagedAnnotations: "team"}}, v1alpha1.PodPolicy{})
 	if got == nil || got.Annotations["team"] != "b" || got.Annotations["k8s.v1.cni.cncf.io/network-status"] != "[]" {
 		t.Fatalf("annotations %v", got)
 	}

@@ -128,8 +128,9 @@ func checkGuardsInstalled(t *testing.T, e *env) {
 func checkGuardParameters(t *testing.T, e *env) {
 	t.Helper()
 	for ns, want := range map[string]map[string]string{
-		"tenant-guard-a":  {"pod-security.kubernetes.io/enforce": "baseline"},
-		"tenant-guard-hp": {"pod-security.kubernetes.io/enforce": "privileged", guards.AnnotationAllowHostPath: "true", guards.AnnotationIngressHosts: "shop.guard-hp.example.com,*.guard-hp.example.com"},
+		"tenant-guard-a": {"pod-security.kubernetes.io/enforce": "baseline"},
+		"tenant-guard-hp": {"pod-security.kubernetes.io/enforce": "privileged", guards.AnnotationAllowHostPath: "true", guards.AnnotationIngressHosts: "shop.guard-hp.example.com,*.guard-hp.example.com",
+			guards.AnnotationTolerations: "dedicated=tenants:NoSchedule"},
 	} {
 		n, err := e.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err != nil {
@@ -161,6 +162,12 @@ func checkAdmitted(t *testing.T, plain, hp kubernetes.Interface) {
 	if _, err := hp.CoreV1().Pods("tenant-guard-hp").Create(ctx, withHostPath, metav1.CreateOptions{}); err != nil {
 		t.Errorf("allowHostPath: a hostPath pod was refused: %v", err)
 	}
+	granted := hostilePod("granted-toleration", func(p *corev1.Pod) {
+		p.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "tenants", Effect: corev1.TaintEffectNoSchedule}}
+	})
+	if _, err := hp.CoreV1().Pods("tenant-guard-hp").Create(ctx, granted, metav1.CreateOptions{}); err != nil {
+		t.Errorf("a toleration the tenant file grants was refused: %v", err)
+	}
 	if err := createIngress(hp, "tenant-guard-hp", "own-host", "app.guard-hp.example.com", map[string]string{"nginx.ingress.kubernetes.io/rewrite-target": "/"}); err != nil {
 		t.Errorf("an ingress on the tenant's own host was refused: %v", err)
 	}
@@ -178,7 +185,7 @@ func checkAdmitted(t *testing.T, plain, hp kubernetes.Interface) {
 // namespaces: a quota change in Git reaches the host.
 func checkAgentUnaffected(t *testing.T, e *env) {
 	t.Helper()
-	e.Write("guard-hp", framework.TenantYAML("guard-hp", framework.Pods("30"), framework.Spec("  pods:\n    allowHostPath: true", "  sync:\n    ingresses: true\n    ingressHosts: [shop.guard-hp.example.com, \"*.guard-hp.example.com\"]")))
+	e.Write("guard-hp", framework.TenantYAML("guard-hp", framework.Pods("30"), framework.Spec(guardHPPods, "  sync:\n    ingresses: true\n    ingressHosts: [shop.guard-hp.example.com, \"*.guard-hp.example.com\"]")))
 	if res := e.CommitAndSync("raise guard-hp's quota"); res.Failed() {
 		t.Fatalf("pass failed: %+v", res)
 	}

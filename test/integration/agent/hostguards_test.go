@@ -26,9 +26,9 @@ import (
 // agent's own writes still go through.
 func TestHostGuardsRefuseABuggySyncer(t *testing.T) {
 	e := newEnv(t, reconciler.Options{})
-	e.writeDefaults("  tenantExceptions:\n  - {tenants: [guard-hp], allowHostPath: true}\n")
+	e.writeDefaults("  tenantExceptions:\n  - {tenants: [guard-hp], allowHostPath: true, allowTolerations: true}\n")
 	e.Write("guard-a", framework.TenantYAML("guard-a", framework.Pods("20")))
-	e.Write("guard-hp", framework.TenantYAML("guard-hp", framework.Pods("20"), framework.Spec("  pods:\n    allowHostPath: true", "  sync:\n    ingresses: true\n    ingressHosts: [shop.guard-hp.example.com, \"*.guard-hp.example.com\"]")))
+	e.Write("guard-hp", framework.TenantYAML("guard-hp", framework.Pods("20"), framework.Spec(guardHPPods, "  sync:\n    ingresses: true\n    ingressHosts: [shop.guard-hp.example.com, \"*.guard-hp.example.com\"]")))
 	if res := e.CommitAndSync("two tenants"); res.Failed() {
 		t.Fatalf("pass failed: %+v", res)
 	}
@@ -58,6 +58,9 @@ func TestHostGuardsRefuseABuggySyncer(t *testing.T) {
 	checkAdmitted(t, plain, hp)
 	checkAgentUnaffected(t, e)
 }
+
+// guardHPPods is the allowHostPath tenant's pod policy: host paths, and one toleration.
+const guardHPPods = "  pods:\n    allowHostPath: true\n    tolerations: [{key: dedicated, operator: Equal, value: tenants, effect: NoSchedule}]"
 
 // hostGuardAttack is one write a buggy syncer might make, and the refusal expected.
 type hostGuardAttack struct {
@@ -141,6 +144,15 @@ func podGuardAttacks() []hostGuardAttack {
 		}),
 		createPod("control-plane-label", "vcluster.tenantry.dev/control-plane", func(p *corev1.Pod) {
 			p.Labels["vcluster.tenantry.dev/control-plane"] = "guard-hp"
+		}),
+		createPod("control-plane-toleration", "tolerations other than", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+		}),
+		createPod("toleration-of-every-taint", "tolerations other than", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
+		}),
+		createPod("granted-key-another-value", "tolerations other than", func(p *corev1.Pod) {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
 		}),
 		createPod("tenant-label", "reserved tenantry.dev domain", func(p *corev1.Pod) { p.Labels[render.LabelTenant] = "guard-a" }),
 		{name: "host-path-without-allowance", plain: true, want: "hostPath", try: func(c kubernetes.Interface, ns string) error {

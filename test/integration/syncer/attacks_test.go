@@ -92,6 +92,12 @@ func refusedAttacks() []attackCase {
 			attack: createPod(func(p *corev1.Pod) {
 				p.Spec.Volumes = []corev1.Volume{{Name: "nfs", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "10.0.0.9", Path: "/exports"}}}}
 			})},
+		{name: "toleration of the control-plane taint", hostClass: true, want: []string{"spec.tolerations[0] is not allowed"},
+			attack: createPod(func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+			})},
+		{name: "toleration of every taint", hostClass: true, want: []string{"spec.tolerations[0] is not allowed"},
+			attack: createPod(func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}} })},
 		{name: "control-plane label", hostClass: true, want: []string{`metadata.labels["vcluster.tenantry.dev/control-plane"] is not allowed`},
 			attack: createPod(func(p *corev1.Pod) { p.Labels = map[string]string{"vcluster.tenantry.dev/control-plane": "team-atk"} })},
 		{name: "ephemeral volume bound to a named volume", hostClass: true,
