@@ -42,7 +42,7 @@ func loadFigureList() []loadFigure {
 }
 
 // loadSetup says how the loads run.
-const loadSetup = "on the real node's host, its real node cordoned once the control plane runs; no container runs: a kubelet stand-in binds the host pods to a Node of its own and reports them Running, for both systems alike"
+const loadSetup = "on the real node's host, its real node cordoned once the control plane runs; no container runs: the host scheduler binds the loads' pods (they tolerate its taint) to a Node a kubelet stand-in keeps Ready, and the stand-in reports them Running, for both systems alike"
 
 // loadFigures runs the loads o.Runs times on each system, the first being tenantry, and
 // returns every system's figures, tenantry's with its ratio to each other system.
