@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantry/tenantry/api/wellknown"
 	"github.com/tenantry/tenantry/internal/localcluster"
+	"github.com/tenantry/tenantry/test/framework"
 )
 
 // debugPod is the tenant's pod: the toolbox sleeping, with CPU to resize.
@@ -39,8 +40,14 @@ func TestDebugAndInPlaceUpdates(t *testing.T) {
 	requireNode(t)
 	requireImage(t, "tenantry-vcluster-v1.37.2.tar")
 	const name = "node-debug"
-	a, _ := syncTenant(t, name, tenantYAML(name, "1.37"))
-	tn := readyTenant(t, a, name)
+	// The tenant file tolerates the debug taint with any effect (granted in defaults.yaml),
+	// so the NoSchedule toleration kubectl patch adds below may reach the host pod.
+	g := newGitAgent(t, "e2e-"+name)
+	g.WriteFile("defaults.yaml", "apiVersion: tenantry.dev/v1alpha1\nkind: TenantDefaults\nspec:\n"+
+		"  tenantExceptions: [{tenants: ["+name+"], allowTolerations: true}]\n")
+	g.commit(name, tenantYAML(name, "1.37", framework.Spec("  pods:", "    tolerations: [{key: e2e.tenantry.test/debug, operator: Exists}]")))
+	g.SyncOK()
+	tn := readyTenant(t, g.Agent, name)
 	ns := tn.HostNamespace()
 	dumpPodLogsOnFailure(t, ns)
 	k := tenantKubectl(t, name)
@@ -94,7 +101,8 @@ func debugRuns(t *testing.T, k *kubectl, ns, hostPod string) {
 	}
 }
 
-// tolerationAdded: a toleration added with kubectl patch reaches the host pod.
+// tolerationAdded: a toleration added with kubectl patch, within what the tenant file
+// tolerates, reaches the host pod.
 func tolerationAdded(t *testing.T, k *kubectl, ns, hostPod string) {
 	t.Helper()
 	k.run(t, "patch", "pod", "web", "--type=json", "-p",

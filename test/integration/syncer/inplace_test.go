@@ -82,7 +82,9 @@ func TestDebugContainerReachesHost(t *testing.T) {
 func TestInPlaceUpdatesReachHost(t *testing.T) {
 	ctx := context.Background()
 	policyToleration := corev1.Toleration{Key: "tenants", Operator: corev1.TolerationOpExists}
-	tn := newTenant(t, "team-inplace", v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{policyToleration}})
+	// The tenant file tolerates any gpu taint, so a pod may add a toleration of one.
+	gpuGrant := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	tn := newTenant(t, "team-inplace", v1alpha1.PodPolicy{Tolerations: []corev1.Toleration{policyToleration, gpuGrant}})
 	reportNodeCPU(t, "4")
 	tn.start(t)
 	ns := tn.virtual.NewNamespace(t)
@@ -98,14 +100,18 @@ func TestInPlaceUpdatesReachHost(t *testing.T) {
 	reportResources(t, tn, ns, "web", nil)
 
 	gpu := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a100", Effect: corev1.TaintEffectNoSchedule}
+	controlPlane := corev1.Toleration{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 	updateVirtual(t, tn, ns, "web", func(p *corev1.Pod) {
-		p.Spec.Tolerations = append(p.Spec.Tolerations, gpu)
+		p.Spec.Tolerations = append(p.Spec.Tolerations, gpu, controlPlane)
 		p.Spec.ActiveDeadlineSeconds = new(int64(3600))
 	})
 	waitHostSpec(t, tn, ns, "web", "the added toleration and the deadline", func(s corev1.PodSpec) bool {
 		return slices.Contains(s.Tolerations, gpu) && slices.Contains(s.Tolerations, policyToleration) &&
 			s.ActiveDeadlineSeconds != nil && *s.ActiveDeadlineSeconds == 3600
 	})
+	if added, err := tn.h.CoreV1().Pods(tn.hostNS).Get(ctx, tn.hostName("web", ns), metav1.GetOptions{}); err != nil || slices.Contains(added.Spec.Tolerations, controlPlane) {
+		t.Fatalf("the host pod took a toleration the tenant file does not grant (err %v): %+v", err, added)
+	}
 	updateVirtual(t, tn, ns, "web", func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = new(int64(1800)) })
 	waitHostSpec(t, tn, ns, "web", "the shortened deadline", func(s corev1.PodSpec) bool {
 		return *s.ActiveDeadlineSeconds == 1800
