@@ -142,10 +142,10 @@ func (l *syncerLoad) start(ctx context.Context) {
 const reasserters = 2
 
 // hostPodUpdated offers the stand-in a load's pod the host scheduler has bound, and queues
-// a pod the stand-in runs whose Ready condition someone else's
-// status write dropped (vcluster's syncer writes the host pod's conditions from the
-// virtual pod's), for the stand-in to report it Ready again, as a kubelet's status loop
-// does. A full queue drops it: its next update queues it again.
+// a pod the stand-in runs whose Ready condition someone else's status write dropped
+// (vcluster's syncer writes the host pod's conditions from the virtual pod's), for the
+// stand-in to report it Ready again, as a kubelet's status loop does. A full queue drops
+// it: its next update queues it again.
 func (l *syncerLoad) hostPodUpdated(obj any) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {

@@ -1,12 +1,15 @@
 package guards_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tenantry/tenantry/syncer/pods"
 )
 
 var (
@@ -137,4 +140,23 @@ func merge(base, patch map[string]any) map[string]any {
 		base[k] = v
 	}
 	return base
+}
+
+// TestConditionTaintsMatchTheSyncer: the pods guard admits a toleration of each taint the
+// syncer lets through without a grant (pods.ConditionTaints), and of no other
+// node.kubernetes.io taint, so the two lists cannot drift apart.
+func TestConditionTaintsMatchTheSyncer(t *testing.T) {
+	all := compileAll(t)
+	ns := tenantNamespace("team-a", nil)
+	for _, key := range append(slices.Clone(pods.ConditionTaints), "node.kubernetes.io/out-of-service") {
+		t.Run(key, func(t *testing.T) {
+			obj := pod(t, "spec: {tolerations: [{key: "+key+", operator: Exists}]}")
+			got := evaluate(t, all, ns, request{resource: podsGVR, op: admission.Create, user: nsSA, object: obj})
+			want := ""
+			if !slices.Contains(pods.ConditionTaints, key) {
+				want = "tolerations other than"
+			}
+			checkDenials(t, got, want)
+		})
+	}
 }

@@ -9,11 +9,12 @@ import (
 	v1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
-// conditionTaints are the taints Kubernetes itself puts on nodes for their conditions
-// (and a cordon). The API server's DefaultTolerationSeconds adds two of them to every pod
+// ConditionTaints are the taints Kubernetes itself puts on nodes for their conditions
+// (and a cordon); the pods host guard (policy/guards) lists the same, and a test there
+// keeps the two lists equal. The API server's DefaultTolerationSeconds adds two of them to every pod
 // and the DaemonSet controller the rest to its pods; tolerating them lets a pod stay on, or
 // reach, a node in that condition, never a node the platform reserved with its own taint.
-var conditionTaints = []string{
+var ConditionTaints = []string{
 	corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable, corev1.TaintNodeUnschedulable,
 	corev1.TaintNodeMemoryPressure, corev1.TaintNodeDiskPressure, corev1.TaintNodePIDPressure,
 	corev1.TaintNodeNetworkUnavailable,
@@ -31,7 +32,7 @@ func TolerationAllowed(p v1alpha1.PodPolicy, t corev1.Toleration) bool {
 	if t.Key == "" {
 		return false
 	}
-	return slices.Contains(conditionTaints, t.Key) || slices.ContainsFunc(p.Tolerations, func(g corev1.Toleration) bool { return covers(g, t) })
+	return slices.Contains(ConditionTaints, t.Key) || slices.ContainsFunc(p.Tolerations, func(g corev1.Toleration) bool { return covers(g, t) })
 }
 
 // covers reports whether every taint t tolerates, g tolerates too.
